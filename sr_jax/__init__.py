@@ -1,0 +1,1 @@
+"""sr_jax: single-image super-resolution in JAX/Flax."""

@@ -1,0 +1,50 @@
+"""Model registry: configs name a model, `build_model` makes the Flax module.
+
+Every model maps an LR batch (N, h, w, C) in [0, 1] to an SR batch (N, h*s, w*s, C)
+in (about) [0, 1]; `scale`, `channels` and `dtype` are fields of every model.
+"""
+import dataclasses
+import importlib
+from typing import Any, Callable
+
+import flax.linen as nn
+
+_REGISTRY: dict[str, type[nn.Module]] = {}
+# Modules that register models on import; listed here so a registry lookup finds them all.
+_MODEL_MODULES = ("srcnn", "edsr")
+
+
+def register(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
+  def wrap(cls):
+    if name in _REGISTRY:
+      raise ValueError(f"model {name!r} registered twice")
+    _REGISTRY[name] = cls
+    return cls
+  return wrap
+
+
+def _load_all():
+  for module in _MODEL_MODULES:
+    importlib.import_module(f"{__name__}.{module}")
+
+
+def names() -> list[str]:
+  _load_all()
+  return sorted(_REGISTRY)
+
+
+def model_class(name: str) -> type[nn.Module]:
+  _load_all()
+  if name not in _REGISTRY:
+    raise KeyError(f"unknown model {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+  return _REGISTRY[name]
+
+
+def model_fields(name: str) -> dict[str, dataclasses.Field]:
+  """The constructor fields a config may set for `name` (Flax internals excluded)."""
+  return {f.name: f for f in dataclasses.fields(model_class(name))
+          if f.init and f.name not in ("parent", "name")}
+
+
+def build_model(name: str, **kwargs: Any) -> nn.Module:
+  return model_class(name)(**kwargs)

@@ -1,0 +1,47 @@
+"""EDSR (Lim et al. 2017): residual blocks without BatchNorm, global skip, sub-pixel tail.
+
+The defaults are EDSR-baseline (16 blocks, 64 features); EDSR proper is
+num_blocks=32, features=256, res_scale=0.1.
+"""
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from sr_jax.models import register
+from sr_jax.models.common import SubPixelUpsampler, shift_mean
+
+
+class ResBlock(nn.Module):
+  features: int
+  res_scale: float = 1.0
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    y = nn.Conv(self.features, (3, 3), dtype=self.dtype)(x)
+    y = nn.Conv(self.features, (3, 3), dtype=self.dtype)(nn.relu(y))
+    return x + self.res_scale * y
+
+
+@register("edsr")
+class EDSR(nn.Module):
+  scale: int = 2
+  channels: int = 3
+  num_blocks: int = 16
+  features: int = 64
+  res_scale: float = 1.0
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, lr, train: bool = False):
+    x = shift_mean(lr, -1.0, self.channels).astype(self.dtype)
+    x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="head")(x)
+    y = x
+    for i in range(self.num_blocks):
+      y = ResBlock(self.features, self.res_scale, self.dtype, name=f"block_{i}")(y)
+    y = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="body_end")(y)
+    x = x + y
+    x = SubPixelUpsampler(self.scale, self.features, self.dtype, name="upsample")(x)
+    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="tail")(x)
+    return shift_mean(x.astype(jnp.float32), 1.0, self.channels)

@@ -1,0 +1,1 @@
+"""Array operations shared by data, models and evaluation."""
