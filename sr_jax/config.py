@@ -11,6 +11,7 @@ from typing import Any
 import ml_collections
 
 from sr_jax import models
+from sr_jax.data import pipeline
 from sr_jax.losses import pixel
 
 DATA_ROOT = os.environ.get("SR_JAX_DATA", "../shared/data")
@@ -36,15 +37,17 @@ def default_config() -> ml_collections.ConfigDict:
   c.data = ml_collections.ConfigDict()
   c.data.source = "skimage"
   c.data.dirs = ("",)  # image folders for source='folder' (searched recursively)
-  c.data.skimage_images = ("astronaut", "coffee", "rocket", "motorcycle_left",
-                           "motorcycle_right", "hubble_deep_field", "retina", "ihc")
+  c.data.skimage_images = ("astronaut", "rocket", "motorcycle_left", "motorcycle_right",
+                           "hubble_deep_field", "retina", "ihc", "color")
   c.data.tfds_name = "div2k/bicubic_x2"
   c.data.tfds_split = "train"
   c.data.tfds_data_dir = ""
+  c.data.degradation = "bicubic"  # how LR patches are made from HR patches
   c.data.hr_patch = 96  # HR crop side (BasicSR's gt_size); LR patch = hr_patch / scale
   c.data.augment = True  # random flips and 90° rotations
-  c.data.num_workers = 0  # grain worker processes (0: decode in the main process)
-  c.data.worker_buffer_size = 2
+  c.data.num_workers = 0  # grain worker processes (0: threads of the main process)
+  c.data.read_threads = 4  # threads reading and transforming in each process
+  c.data.host_prefetch = 4  # batches prepared ahead on the host, per process or worker
   c.data.device_prefetch = 2  # batches already on the devices
 
   c.train = ml_collections.ConfigDict()
@@ -120,8 +123,10 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
               "train.eval_every", "train.checkpoint_every", "train.keep_checkpoints",
               "optim.learning_rate", "val.pad_multiple", "val.batch_size"):
     _positive(c, key)
-  for key in ("data.num_workers", "data.device_prefetch", "train.keep_best",
-              "optim.warmup_steps", "optim.clip_norm", "optim.weight_decay"):
+  _one_of(c, "data.degradation", tuple(pipeline.DEGRADATIONS))
+  for key in ("data.num_workers", "data.read_threads", "data.host_prefetch",
+              "data.device_prefetch", "train.keep_best", "optim.warmup_steps",
+              "optim.clip_norm", "optim.weight_decay"):
     _positive(c, key, allow_zero=True)
   if c.data.hr_patch % c.scale:
     _fail("data.hr_patch", f"{c.data.hr_patch} is not divisible by scale {c.scale}")
@@ -133,6 +138,8 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
 
   _one_of(c, "optim.name", OPTIMIZERS)
   _one_of(c, "optim.schedule", SCHEDULES)
+  if c.optim.name == "adam" and c.optim.weight_decay:
+    _fail("optim.weight_decay", "is ignored by 'adam'; set optim.name='adamw'")
   if c.optim.schedule == "multistep" and list(c.optim.milestones) != sorted(c.optim.milestones):
     _fail("optim.milestones", f"must be increasing, got {tuple(c.optim.milestones)}")
   if c.optim.schedule == "cosine_restarts" and not all(p > 0 for p in c.optim.restart_periods):

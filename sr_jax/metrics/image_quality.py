@@ -84,18 +84,20 @@ def quantize(sr: jnp.ndarray) -> jnp.ndarray:
 
 def image_quality(sr_u8: jnp.ndarray, hr_u8: jnp.ndarray, sizes: jnp.ndarray,
                   crop: int) -> dict[str, jnp.ndarray]:
-  """Per-image PSNR-Y, SSIM-Y and PSNR-RGB of 8-bit (N, H, W, 3) batches padded to one size.
+  """Per-image PSNR-Y, SSIM-Y (and PSNR-RGB) of 8-bit (N, H, W, C) batches padded to one size.
 
-  sizes: (N, 2) true (h, w) of each image; crop: pixels removed from every border.
+  C = 3: RGB; C = 1: the planes already are Y (Y-only models). sizes: (N, 2) true (h, w)
+  of each image; crop: pixels removed from every border.
   """
   sr = sr_u8.astype(jnp.float32)
   hr = hr_u8.astype(jnp.float32)
   pixel_mask = _region_mask(sr.shape[1:3], sizes, crop)
-  sr_y, hr_y = rgb_to_y(sr), rgb_to_y(hr)
-  mse_y = _masked_mean((sr_y - hr_y) ** 2, pixel_mask)
-  mse_rgb = _masked_mean(jnp.mean((sr - hr) ** 2, axis=-1), pixel_mask)
-  return {
-      "psnr_y": psnr_from_mse(mse_y),
+  rgb = sr.shape[-1] == 3
+  sr_y, hr_y = (rgb_to_y(sr), rgb_to_y(hr)) if rgb else (sr[..., 0], hr[..., 0])
+  result = {
+      "psnr_y": psnr_from_mse(_masked_mean((sr_y - hr_y) ** 2, pixel_mask)),
       "ssim_y": ssim_planes(sr_y, hr_y, sizes, crop),
-      "psnr_rgb": psnr_from_mse(mse_rgb),
   }
+  if rgb:
+    result["psnr_rgb"] = psnr_from_mse(_masked_mean(jnp.mean((sr - hr) ** 2, -1), pixel_mask))
+  return result

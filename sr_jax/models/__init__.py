@@ -11,7 +11,8 @@ import flax.linen as nn
 
 _REGISTRY: dict[str, type[nn.Module]] = {}
 # Modules that register models on import; listed here so a registry lookup finds them all.
-_MODEL_MODULES = ("srcnn", "edsr")
+_MODEL_MODULES = ("srcnn", "edsr", "vdsr", "fsrcnn", "espcn", "autoencoder", "srresnet", "rdn",
+                  "rcan", "rrdbnet", "lapsrn", "dbpn", "swinir")
 
 
 def register(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:

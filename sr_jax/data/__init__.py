@@ -1,0 +1,1 @@
+"""Input data: image sources, the grain training pipeline, benchmark sets."""

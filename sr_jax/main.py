@@ -1,0 +1,63 @@
+"""python -m sr_jax.main --config=configs/NAME.py[:preset] --workdir=DIR [--config.key=value]"""
+import logging as logging_std
+import os
+import sys
+
+from absl import app, flags, logging
+import jax
+from ml_collections import config_flags
+
+from sr_jax.config import ConfigError
+from sr_jax.data.images import DataError
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Recipe: configs/NAME.py[:preset].",
+                                lock_config=True)
+flags.DEFINE_string("workdir", None, "Checkpoints and logs; re-running resumes (local or gs://).")
+flags.DEFINE_string("coordinator_address", None,
+                    "host:port of process 0 for a multi-process run outside TPU/SLURM.")
+flags.DEFINE_integer("num_processes", None, "Processes in a multi-process run.")
+flags.DEFINE_integer("process_id", None, "This process's index in a multi-process run.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def _cluster_detected() -> bool:
+  """Cloud TPU pod slices and SLURM jobs that jax.distributed.initialize() configures itself."""
+  env = os.environ
+  return ("," in env.get("TPU_WORKER_HOSTNAMES", "")
+          or int(env.get("SLURM_NTASKS", "1")) > 1
+          or int(env.get("OMPI_COMM_WORLD_SIZE", "1")) > 1)
+
+
+def initialize_distributed():
+  """jax.distributed.initialize() when there is more than one process; before any JAX op."""
+  if FLAGS.coordinator_address:
+    jax.distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+  elif _cluster_detected():
+    jax.distributed.initialize()
+
+
+class _QuietLibraries(logging_std.Filter):
+  """Drops Orbax's and grain's per-save INFO chatter; their warnings still show."""
+
+  def filter(self, record):
+    return record.levelno >= logging_std.WARNING or not any(
+        f"/{lib}/" in record.pathname for lib in ("orbax", "grain"))
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  logging.get_absl_handler().addFilter(_QuietLibraries())
+  initialize_distributed()
+  from sr_jax.train import trainer  # pylint: disable=g-import-not-at-top
+  logging.info("JAX %s: process %d/%d, %d devices (%s)", jax.__version__, jax.process_index(),
+               jax.process_count(), jax.device_count(), jax.devices()[0].platform)
+  try:
+    trainer.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+  except (ConfigError, DataError, FileNotFoundError) as e:
+    sys.exit(f"error: {e}")
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,54 @@
+"""RDN (Zhang et al. 2018): residual dense blocks, global feature fusion, sub-pixel tail."""
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from sr_jax.models import register
+from sr_jax.models.common import SubPixelUpsampler, shift_mean
+
+
+class RDB(nn.Module):
+  """C densely connected conv-ReLU layers (growth G), 1×1 local fusion, local residual."""
+  features: int
+  growth: int
+  num_layers: int
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    feats = [x]
+    for _ in range(self.num_layers):
+      y = nn.Conv(self.growth, (3, 3), dtype=self.dtype)(jnp.concatenate(feats, -1))
+      feats.append(nn.relu(y))
+    return x + nn.Conv(self.features, (1, 1), dtype=self.dtype)(jnp.concatenate(feats, -1))
+
+
+@register("rdn")
+class RDN(nn.Module):
+  """D RDBs of C layers; their outputs are concatenated and fused (1×1 then 3×3), plus a
+  global skip from the first shallow features. Defaults are the paper's D16 C8 G64, G0 64.
+  """
+  scale: int = 2
+  channels: int = 3
+  num_blocks: int = 16  # D
+  num_layers: int = 8  # C
+  growth: int = 64  # G
+  features: int = 64  # G0
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, lr, train: bool = False):
+    x = shift_mean(lr, -1.0, self.channels).astype(self.dtype)
+    f1 = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="sfe1")(x)
+    x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="sfe2")(f1)
+    outs = []
+    for i in range(self.num_blocks):
+      x = RDB(self.features, self.growth, self.num_layers, self.dtype, name=f"rdb_{i}")(x)
+      outs.append(x)
+    x = nn.Conv(self.features, (1, 1), dtype=self.dtype, name="gff_1x1")(jnp.concatenate(outs, -1))
+    x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="gff_3x3")(x)
+    x = x + f1
+    x = SubPixelUpsampler(self.scale, self.growth, self.dtype, name="upsample")(x)
+    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="tail")(x)
+    return shift_mean(x.astype(jnp.float32), 1.0, self.channels)

@@ -1,0 +1,82 @@
+"""RRDBNet (Wang et al. 2018, ESRGAN's generator): residual-in-residual dense blocks."""
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from sr_jax.models import register
+from sr_jax.models.common import upsample_factors
+from sr_jax.models.srresnet import kaiming_scaled
+
+
+def _lrelu(x):
+  return nn.leaky_relu(x, 0.2)
+
+
+class DenseBlock(nn.Module):
+  """Five densely connected 3×3 convolutions; the output is scaled by `res_scale` and
+  added to the input. Kernels start at 0.1× Kaiming as in BasicSR."""
+  features: int
+  growth: int
+  res_scale: float
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    feats = [x]
+    for i in range(4):
+      y = nn.Conv(self.growth, (3, 3), dtype=self.dtype, kernel_init=kaiming_scaled,
+                  name=f"conv{i + 1}")(jnp.concatenate(feats, -1))
+      feats.append(_lrelu(y))
+    y = nn.Conv(self.features, (3, 3), dtype=self.dtype, kernel_init=kaiming_scaled,
+                name="conv5")(jnp.concatenate(feats, -1))
+    return x + self.res_scale * y
+
+
+class RRDB(nn.Module):
+  features: int
+  growth: int
+  res_scale: float
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    y = x
+    for i in range(3):
+      y = DenseBlock(self.features, self.growth, self.res_scale, self.dtype, name=f"rdb{i + 1}")(y)
+    return x + self.res_scale * y
+
+
+def _nearest(x, factor):
+  return jnp.repeat(jnp.repeat(x, factor, axis=1), factor, axis=2)
+
+
+@register("rrdbnet")
+class RRDBNet(nn.Module):
+  """conv_first, 23 RRDBs + conv_body with a long skip, then nearest-neighbour ×f + conv +
+  LeakyReLU(0.2) per stage, conv_hr, conv_last (ESRGAN's ×4 layout: two ×2 stages).
+
+  Other scales use one stage per factor (×2: one, ×3: one ×3 stage, ×8: three); BasicSR
+  instead pixel-unshuffles the input for ×2 and keeps two stages, so its ×2 model has one
+  more conv and a wider conv_first than this one.
+  """
+  scale: int = 4
+  channels: int = 3
+  num_blocks: int = 23
+  features: int = 64
+  growth: int = 32
+  res_scale: float = 0.2
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, lr, train: bool = False):
+    conv = lambda width, name: nn.Conv(width, (3, 3), dtype=self.dtype, name=name)
+    x = conv(self.features, "conv_first")(lr.astype(self.dtype))
+    y = x
+    for i in range(self.num_blocks):
+      y = RRDB(self.features, self.growth, self.res_scale, self.dtype, name=f"rrdb_{i}")(y)
+    x = x + conv(self.features, "conv_body")(y)
+    for i, factor in enumerate(upsample_factors(self.scale)):
+      x = _lrelu(conv(self.features, f"conv_up{i + 1}")(_nearest(x, factor)))
+    x = conv(self.channels, "conv_last")(_lrelu(conv(self.features, "conv_hr")(x)))
+    return x.astype(jnp.float32)

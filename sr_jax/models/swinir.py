@@ -1,0 +1,166 @@
+"""SwinIR (Liang et al. 2021), classical SR: residual Swin Transformer blocks, pixel-shuffle tail."""
+import functools
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from sr_jax.models import register
+from sr_jax.models.common import SubPixelUpsampler, shift_mean
+
+_dense_init = nn.initializers.truncated_normal(0.02)
+
+
+def window_partition(x: jnp.ndarray, window: int) -> jnp.ndarray:
+  """(n, H, W, C) → (n·windows, window², C), the windows of one image contiguous."""
+  n, h, w, c = x.shape
+  x = x.reshape(n, h // window, window, w // window, window, c).transpose(0, 1, 3, 2, 4, 5)
+  return x.reshape(-1, window * window, c)
+
+
+def window_reverse(windows: jnp.ndarray, window: int, h: int, w: int) -> jnp.ndarray:
+  c = windows.shape[-1]
+  x = windows.reshape(-1, h // window, w // window, window, window, c).transpose(0, 1, 3, 2, 4, 5)
+  return x.reshape(-1, h, w, c)
+
+
+@functools.lru_cache(maxsize=None)
+def relative_position_index(window: int) -> np.ndarray:
+  """(window², window²) index into the ((2·window − 1)², heads) bias table."""
+  coords = np.stack(np.meshgrid(np.arange(window), np.arange(window), indexing="ij")).reshape(2, -1)
+  rel = (coords[:, :, None] - coords[:, None, :]).transpose(1, 2, 0) + window - 1
+  return rel[..., 0] * (2 * window - 1) + rel[..., 1]
+
+
+@functools.lru_cache(maxsize=64)
+def shifted_window_mask(h: int, w: int, window: int, shift: int) -> np.ndarray:
+  """(windows, window², window²) additive mask: −100 between tokens that the cyclic shift
+  brought together from different image regions, 0 elsewhere."""
+  regions = np.zeros((1, h, w, 1), np.float32)
+  spans = (slice(0, -window), slice(-window, -shift), slice(-shift, None))
+  for i, (hs, ws) in enumerate((hs, ws) for hs in spans for ws in spans):
+    regions[:, hs, ws, :] = i
+  labels = np.asarray(window_partition(regions, window))[..., 0]
+  return np.where(labels[:, None, :] != labels[:, :, None], -100.0, 0.0).astype(np.float32)
+
+
+class WindowAttention(nn.Module):
+  """Multi-head self-attention inside each window, with a learned relative position bias."""
+  dim: int
+  num_heads: int
+  window: int
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, mask=None):
+    b, n, c = x.shape
+    head_dim = c // self.num_heads
+    qkv = nn.Dense(3 * c, dtype=self.dtype, kernel_init=_dense_init, name="qkv")(x)
+    q, k, v = qkv.reshape(b, n, 3, self.num_heads, head_dim).transpose(2, 0, 3, 1, 4)
+    attn = (q * head_dim**-0.5) @ k.swapaxes(-1, -2)
+    table = self.param("relative_position_bias_table", _dense_init,
+                       ((2 * self.window - 1)**2, self.num_heads))
+    bias = table[relative_position_index(self.window).reshape(-1)]
+    attn = attn.astype(jnp.float32) + bias.reshape(n, n, -1).transpose(2, 0, 1)
+    if mask is not None:
+      windows = mask.shape[0]
+      attn = attn.reshape(b // windows, windows, self.num_heads, n, n) + mask[None, :, None]
+      attn = attn.reshape(b, self.num_heads, n, n)
+    attn = jax.nn.softmax(attn, axis=-1).astype(self.dtype)
+    x = (attn @ v).transpose(0, 2, 1, 3).reshape(b, n, c)
+    return nn.Dense(c, dtype=self.dtype, kernel_init=_dense_init, name="proj")(x)
+
+
+class SwinBlock(nn.Module):
+  """Pre-norm window attention (cyclically shifted by `shift`) and MLP, each with a skip."""
+  dim: int
+  num_heads: int
+  window: int
+  shift: int
+  mlp_ratio: float
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, hw):
+    h, w = hw
+    norm = lambda name: nn.LayerNorm(1e-5, dtype=self.dtype, name=name)
+    y = norm("norm1")(x).reshape(-1, h, w, self.dim)
+    if self.shift:
+      y = jnp.roll(y, (-self.shift, -self.shift), axis=(1, 2))
+    mask = shifted_window_mask(h, w, self.window, self.shift) if self.shift else None
+    y = WindowAttention(self.dim, self.num_heads, self.window, self.dtype, name="attn")(
+        window_partition(y, self.window), None if mask is None else jnp.asarray(mask))
+    y = window_reverse(y, self.window, h, w)
+    if self.shift:
+      y = jnp.roll(y, (self.shift, self.shift), axis=(1, 2))
+    x = x + y.reshape(x.shape)
+    y = nn.Dense(int(self.dim * self.mlp_ratio), dtype=self.dtype, kernel_init=_dense_init,
+                 name="fc1")(norm("norm2")(x))
+    y = nn.Dense(self.dim, dtype=self.dtype, kernel_init=_dense_init,
+                 name="fc2")(nn.gelu(y, approximate=False))
+    return x + y
+
+
+class RSTB(nn.Module):
+  """Residual Swin Transformer block: Swin layers (odd ones shifted by half a window),
+  then a 3×3 conv on the image-shaped tokens, plus a skip around the whole block."""
+  dim: int
+  depth: int
+  num_heads: int
+  window: int
+  mlp_ratio: float
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, hw):
+    y = x
+    for i in range(self.depth):
+      shift = self.window // 2 if i % 2 else 0
+      y = SwinBlock(self.dim, self.num_heads, self.window, shift, self.mlp_ratio, self.dtype,
+                    name=f"block_{i}")(y, hw)
+    y = nn.Conv(self.dim, (3, 3), dtype=self.dtype, name="conv")(y.reshape(-1, *hw, self.dim))
+    return x + y.reshape(x.shape)
+
+
+@register("swinir")
+class SwinIR(nn.Module):
+  """Classical-SR SwinIR: conv, RSTBs on the token sequence with LayerNorms before and after,
+  conv + global skip, then conv (64) + LeakyReLU, sub-pixel upsampling and a conv.
+
+  Any input size works: the LR image is reflect-padded up to a multiple of the window and
+  the output is cropped back; the shifted-window masks are built for the padded size at
+  trace time. Stochastic depth (drop_path_rate 0.1 in the official training) is left out,
+  so that apply needs no RNG.
+  """
+  scale: int = 2
+  channels: int = 3
+  embed_dim: int = 180
+  depths: Sequence[int] = (6, 6, 6, 6, 6, 6)
+  num_heads: Sequence[int] = (6, 6, 6, 6, 6, 6)
+  window_size: int = 8
+  mlp_ratio: float = 2.0
+  upsample_features: int = 64
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, lr, train: bool = False):
+    n, h, w, _ = lr.shape
+    ws = self.window_size
+    pad_h, pad_w = -h % ws, -w % ws
+    x = shift_mean(lr, -1.0, self.channels)
+    x = jnp.pad(x, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="reflect").astype(self.dtype)
+    hw = (h + pad_h, w + pad_w)
+    x = nn.Conv(self.embed_dim, (3, 3), dtype=self.dtype, name="conv_first")(x)
+    y = nn.LayerNorm(1e-5, dtype=self.dtype, name="embed_norm")(x.reshape(n, -1, self.embed_dim))
+    for i, (depth, heads) in enumerate(zip(self.depths, self.num_heads)):
+      y = RSTB(self.embed_dim, depth, heads, ws, self.mlp_ratio, self.dtype, name=f"rstb_{i}")(y, hw)
+    y = nn.LayerNorm(1e-5, dtype=self.dtype, name="norm")(y).reshape(x.shape)
+    x = x + nn.Conv(self.embed_dim, (3, 3), dtype=self.dtype, name="conv_after_body")(y)
+    x = nn.Conv(self.upsample_features, (3, 3), dtype=self.dtype, name="conv_before_upsample")(x)
+    x = nn.leaky_relu(x, 0.01)
+    x = SubPixelUpsampler(self.scale, self.upsample_features, self.dtype, name="upsample")(x)
+    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="conv_last")(x)
+    x = x[:, :h * self.scale, :w * self.scale].astype(jnp.float32)
+    return shift_mean(x, 1.0, self.channels)

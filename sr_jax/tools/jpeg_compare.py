@@ -1,0 +1,57 @@
+"""How close the JAX JPEG model (`sr_jax.ops.degradations_jax.jpeg`) comes to libjpeg (OpenCV).
+
+  python -m sr_jax.tools.jpeg_compare --hr_dir=/work/shared/data/Set5/HR
+
+Prints a Markdown table per quality: mean PSNR of the model's output against libjpeg's, the share of
+8-bit values that agree exactly, and the PSNR of each against the source (what compression costs).
+"""
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags
+from PIL import Image
+
+from sr_jax.data import degradations
+from sr_jax.ops import degradations_jax
+
+HR_DIR = flags.DEFINE_string("hr_dir", None, "folder of PNG/BMP/JPEG images", required=True)
+QUALITIES = flags.DEFINE_list("qualities", ["30", "50", "75", "95"], "JPEG qualities")
+EXTENSIONS = {".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff"}
+
+
+def _psnr(a, b):
+  return 10 * np.log10(1 / max(np.mean((a - b)**2), 1e-12))
+
+
+def compare(images, qualities):
+  """{quality: (psnr model vs libjpeg, exact fraction, psnr libjpeg vs src, psnr model vs src)}, image means."""
+  model = jax.jit(degradations_jax.jpeg)
+  rows = {q: [] for q in qualities}
+  for img in images:
+    h, w = img.shape[:2]
+    canvas = np.zeros((-(-h // 16) * 16, -(-w // 16) * 16, 3), np.float32)
+    canvas[:h, :w] = img
+    for q in qualities:
+      ref = degradations.jpeg(img, q)
+      out = np.asarray(model(jnp.asarray(canvas), jnp.array([h, w]), jnp.int32(q)))[:h, :w]
+      exact = np.mean(np.round(out * 255) == np.round(ref * 255))
+      rows[q].append((_psnr(out, ref), exact, _psnr(ref, img), _psnr(out, img)))
+  return {q: tuple(np.mean(v, axis=0)) for q, v in rows.items()}
+
+
+def main(argv):
+  del argv
+  paths = sorted(p for p in pathlib.Path(HR_DIR.value).iterdir() if p.suffix.lower() in EXTENSIONS)
+  images = [np.asarray(Image.open(p).convert("RGB"), np.float32) / 255 for p in paths]
+  table = compare(images, [int(q) for q in QUALITIES.value])
+  print(f"{HR_DIR.value}: {len(images)} images, jax {jax.__version__} on {jax.devices()[0].platform}")
+  print("| quality | PSNR model vs libjpeg (dB) | identical values | PSNR libjpeg vs source | PSNR model vs source |")
+  print("|---:|---:|---:|---:|---:|")
+  for q, (vs_lib, exact, lib, mod) in table.items():
+    print(f"| {q} | {vs_lib:.2f} | {100 * exact:.1f}% | {lib:.2f} | {mod:.2f} |")
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,1 @@
+"""Training: mesh and shardings, state, optimizer, step, checkpoints, logs, the loop."""

@@ -1,0 +1,80 @@
+"""Orbax checkpoints of the whole run: train state, grain iterator state and config.
+
+Every process creates and calls the manager (Orbax coordinates multi-host saves). Saves
+are asynchronous; the latest `keep_checkpoints` are kept, plus the `keep_best` best by the
+validation metric `config.val.best_metric`.
+"""
+import json
+
+import grain
+from etils import epath
+import jax
+import ml_collections
+import orbax.checkpoint as ocp
+
+from sr_jax.train.step import TrainState
+
+
+def _policy(train_config, best_metric: str):
+  policies = [ocp.checkpoint_managers.LatestN(n=train_config.keep_checkpoints)]
+  if train_config.keep_best:
+    policies.append(ocp.checkpoint_managers.BestN(
+        get_metric_fn=lambda metrics: metrics[best_metric], n=train_config.keep_best,
+        keep_checkpoints_without_metrics=False))
+  return ocp.checkpoint_managers.AnyPreservationPolicy(policies)
+
+
+def checkpoint_dir(workdir) -> epath.Path:
+  return epath.Path(workdir) / "checkpoints"
+
+
+class Checkpointer:
+  def __init__(self, workdir: str, config: ml_collections.ConfigDict):
+    self._config_json = json.loads(config.to_json_best_effort())
+    self.manager = ocp.CheckpointManager(
+        checkpoint_dir(workdir),
+        options=ocp.CheckpointManagerOptions(
+            preservation_policy=_policy(config.train, f"val/{config.val.best_metric}"),
+            create=True, enable_async_checkpointing=True))
+
+  def latest_step(self) -> int | None:
+    return self.manager.latest_step()
+
+  def save(self, step: int, state: TrainState, data_iter, metrics=None, force=False) -> bool:
+    return self.manager.save(step, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(state),
+        data=grain.checkpoint.CheckpointSave(data_iter),
+        config=ocp.args.JsonSave(self._config_json)), metrics=metrics, force=force)
+
+  def restore(self, step: int, abstract_state: TrainState, data_iter) -> TrainState:
+    restored = self.manager.restore(step, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(abstract_state),
+        data=grain.checkpoint.CheckpointRestore(data_iter)))
+    return restored.state
+
+  def reached_preemption(self, step: int) -> bool:
+    return self.manager.reached_preemption(step)
+
+  def close(self):
+    self.manager.wait_until_finished()
+    self.manager.close()
+
+
+def abstract_like(state: TrainState) -> TrainState:
+  """Shape/dtype/sharding targets for a restore, from a (possibly abstract) state."""
+  return jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
+
+
+def load_run(workdir: str, step: int | None = None):
+  """(config, state pytree as restored without a target, step) of a finished or running run.
+
+  Used by evaluation and `init_from`: arrays come back as NumPy/host arrays.
+  """
+  manager = ocp.CheckpointManager(checkpoint_dir(workdir), item_names=("state", "config"))
+  step = manager.latest_step() if step is None else step
+  if step is None:
+    raise FileNotFoundError(f"{checkpoint_dir(workdir)}: no checkpoint")
+  restored = manager.restore(step, args=ocp.args.Composite(
+      state=ocp.args.StandardRestore(), config=ocp.args.JsonRestore()))
+  manager.close()
+  return ml_collections.ConfigDict(restored.config), restored.state, step

@@ -1,0 +1,35 @@
+"""optax optimizer and learning-rate schedule from `config.optim`."""
+import numpy as np
+import optax
+
+
+def make_schedule(c, num_steps: int) -> optax.Schedule:
+  lr = c.learning_rate
+  if c.schedule == "constant":
+    main = optax.constant_schedule(lr)
+  elif c.schedule == "multistep":  # ×gamma at each milestone (BasicSR MultiStepLR)
+    main = optax.piecewise_constant_schedule(lr, {int(m): c.gamma for m in c.milestones})
+  elif c.schedule == "cosine":
+    main = optax.cosine_decay_schedule(lr, max(num_steps - c.warmup_steps, 1),
+                                       alpha=c.min_learning_rate / lr)
+  elif c.schedule == "cosine_restarts":  # BasicSR CosineAnnealingRestartLR, restart weight 1
+    periods = [int(p) for p in c.restart_periods]
+    main = optax.join_schedules(
+        [optax.cosine_decay_schedule(lr, p, alpha=c.min_learning_rate / lr) for p in periods],
+        boundaries=list(np.cumsum(periods)[:-1]))
+  else:
+    raise ValueError(f"config.optim.schedule: unknown {c.schedule!r}")
+  if not c.warmup_steps:
+    return main
+  warmup = optax.linear_schedule(0.0, lr, c.warmup_steps)
+  return optax.join_schedules([warmup, main], boundaries=[c.warmup_steps])
+
+
+def make_optimizer(c, schedule: optax.Schedule) -> optax.GradientTransformation:
+  if c.name == "adamw":
+    opt = optax.adamw(schedule, b1=c.b1, b2=c.b2, eps=c.eps, weight_decay=c.weight_decay)
+  else:
+    opt = optax.adam(schedule, b1=c.b1, b2=c.b2, eps=c.eps)
+  if c.clip_norm:
+    return optax.chain(optax.clip_by_global_norm(c.clip_norm), opt)
+  return opt

@@ -1,0 +1,80 @@
+"""Train state and the pure train step that `jax.jit` compiles with explicit shardings."""
+from typing import Any, Callable
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+from sr_jax.ops import imresize
+
+
+@flax.struct.dataclass
+class TrainState:
+  step: jax.Array
+  params: Any
+  model_state: Any  # non-parameter collections, e.g. BatchNorm's batch_stats
+  opt_state: Any
+  ema_params: Any  # None when the EMA is off
+  rng: jax.Array  # raw key data (uint32), checkpointable as a plain array
+
+
+def init_state(model: nn.Module, tx: optax.GradientTransformation, lr_shape, seed: int,
+               use_ema: bool) -> TrainState:
+  rng = jax.random.key(seed)
+  init_rng, rng = jax.random.split(rng)
+  variables = model.init(init_rng, jnp.zeros(lr_shape, jnp.float32))
+  params = variables.pop("params")
+  return TrainState(step=jnp.zeros((), jnp.int32), params=params, model_state=variables,
+                    opt_state=tx.init(params), ema_params=params if use_ema else None,
+                    rng=jax.random.key_data(rng))
+
+
+def to_unit(x: jax.Array) -> jax.Array:
+  return x.astype(jnp.float32) / 255.0
+
+
+def multi_level_loss(loss_fn: Callable, outputs, hr: jax.Array) -> jax.Array:
+  """Sum of the loss at every output level (LapSRN); HR is bicubic-resized to each level."""
+  outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+  total = 0.0
+  for out in outputs:
+    target = hr if out.shape == hr.shape else imresize.resize_jax(
+        hr, out.shape[1] / hr.shape[1], out_hw=out.shape[1:3])
+    total = total + loss_fn(out, target)
+  return total
+
+
+def make_train_step(model: nn.Module, tx: optax.GradientTransformation,
+                    schedule: optax.Schedule, loss_fn: Callable, ema_decay: float):
+  """step(state, batch) → (state, metrics); batch holds uint8 'lr' and 'hr' arrays."""
+
+  def train_step(state: TrainState, batch):
+    lr, hr = to_unit(batch["lr"]), to_unit(batch["hr"])
+    mutable = list(state.model_state) or False
+
+    def loss_of(params):
+      variables = {"params": params, **state.model_state}
+      out = model.apply(variables, lr, train=True, mutable=mutable)
+      outputs, model_state = out if mutable else (out, state.model_state)
+      return multi_level_loss(loss_fn, outputs, hr), model_state
+
+    (loss, model_state), grads = jax.value_and_grad(loss_of, has_aux=True)(state.params)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    ema = state.ema_params
+    if ema is not None:
+      ema = optax.incremental_update(params, ema, 1.0 - ema_decay)
+    metrics = {"loss": loss, "learning_rate": schedule(state.step),
+               "grad_norm": optax.global_norm(grads)}
+    new_state = state.replace(step=state.step + 1, params=params, model_state=model_state,
+                              opt_state=opt_state, ema_params=ema)
+    return new_state, metrics
+
+  return train_step
+
+
+def eval_params(state: TrainState):
+  """What evaluation uses: the EMA when there is one."""
+  return state.ema_params if state.ema_params is not None else state.params

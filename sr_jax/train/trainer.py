@@ -1,0 +1,165 @@
+"""train_and_evaluate(config, workdir): the whole run, resumable from its workdir.
+
+config → data source and validation sets (bad input fails here, before any compile) →
+model, optimizer, sharded state → jit-compiled step over grain batches → periodic
+validation, CLU/jsonl logs and Orbax checkpoints. Re-running on the same workdir resumes;
+an interrupt saves before it exits.
+"""
+import json
+import time
+
+from absl import logging
+from etils import epath
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from sr_jax import config as config_lib
+from sr_jax import models
+from sr_jax.data import pipeline, sources
+from sr_jax.losses import pixel
+from sr_jax.metrics import benchmark
+from sr_jax.train import checkpoint, optim, sharding, step as step_lib, writers
+
+
+def build_model(config: ml_collections.ConfigDict):
+  kwargs = {k: v for k, v in config.model.items() if k not in ("name", "dtype")}
+  return models.build_model(config.model.name, scale=config.scale, channels=config.channels,
+                            dtype=jnp.dtype(config.model.dtype), **kwargs)
+
+
+def predict_fn(model):
+  """(variables, lr) → SR, the final output of multi-level models."""
+  return lambda variables, lr: model.apply(variables, lr, train=False)
+
+
+def load_validation_sets(config):
+  return {name: benchmark.load_set(spec, config.scale, config.channels)
+          for name, spec in config.val.sets.items()}
+
+
+def _initial_params(config, state: step_lib.TrainState) -> step_lib.TrainState:
+  """`config.init_from`: start from another run's (EMA) parameters, e.g. a PSNR-oriented one."""
+  _, restored, step = checkpoint.load_run(config.init_from)
+  params = restored["ema_params"] or restored["params"]
+  logging.info("Initialising parameters from %s (step %d)", config.init_from, step)
+  params = jax.tree.map(lambda new, old: jnp.asarray(old, new.dtype).reshape(new.shape),
+                        state.params, params)
+  return state.replace(params=params, ema_params=params if state.ema_params is not None else None)
+
+
+def _log_validation(writer, step, results, kept, sets, scale):
+  scalars = {f"val/{set_name}/{k}": v for set_name, r in results.items()
+             for k, v in r["mean"].items()}
+  writer.write_scalars(step, scalars)
+  by_name = {f"{set_name}/{s.name}": s for set_name, samples in sets.items() for s in samples}
+  if kept:
+    writer.write_images(step, {f"val/{key}": benchmark.comparison_strip(by_name[key], sr, scale)[None]
+                               for key, sr in kept.items()})
+  return scalars
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+  """Trains to config.train.num_steps; returns the last validation scalars."""
+  config_lib.validate(config, num_devices=jax.device_count())
+  source = sources.training_source(config.data, config.channels)
+  val_sets = load_validation_sets(config)
+  workdir = epath.Path(workdir)
+  workdir.mkdir(parents=True, exist_ok=True)
+
+  mesh = sharding.make_mesh()
+  model = build_model(config)
+  schedule = optim.make_schedule(config.optim, config.train.num_steps)
+  tx = optim.make_optimizer(config.optim, schedule)
+  loss_fn = pixel.PIXEL_LOSSES[config.train.loss]
+  lr_patch = config.data.hr_patch // config.scale
+  lr_shape = (1, lr_patch, lr_patch, config.channels)
+
+  init = lambda: step_lib.init_state(model, tx, lr_shape, config.seed, config.train.ema_decay > 0)
+  state_sharding = jax.tree.map(lambda _: sharding.replicated(mesh), jax.eval_shape(init))
+  state = jax.jit(init, out_shardings=state_sharding)()
+
+  host_ds = pipeline.training_dataset(source, config.data, config.scale, config.train.batch_size,
+                                      config.seed, jax.process_index(), jax.process_count())
+  data_iter = iter(pipeline.on_devices(host_ds, sharding.batch_sharding(mesh),
+                                       config.data.device_prefetch))
+
+  ckpt = checkpoint.Checkpointer(str(workdir), config)
+  start = ckpt.latest_step()
+  if start is not None:
+    logging.info("Resuming from %s at step %d", workdir, start)
+    state = ckpt.restore(start, checkpoint.abstract_like(state), data_iter)
+  elif config.init_from:
+    state = _initial_params(config, state)
+  start = start or 0
+
+  batch_shape = {
+      "lr": jax.ShapeDtypeStruct((config.train.batch_size, lr_patch, lr_patch, config.channels),
+                                 jnp.uint8, sharding=sharding.batch_sharding(mesh)),
+      "hr": jax.ShapeDtypeStruct((config.train.batch_size, config.data.hr_patch,
+                                  config.data.hr_patch, config.channels),
+                                 jnp.uint8, sharding=sharding.batch_sharding(mesh))}
+  t0 = time.time()
+  train_step = jax.jit(
+      step_lib.make_train_step(model, tx, schedule, loss_fn, config.train.ema_decay),
+      in_shardings=(state_sharding, sharding.batch_sharding(mesh)),
+      out_shardings=(state_sharding, sharding.replicated(mesh)),
+      donate_argnums=(0,)).lower(checkpoint.abstract_like(state), batch_shape).compile()
+  logging.info("Compiled the train step in %.1f s", time.time() - t0)
+
+  bench = benchmark.Benchmark(val_sets, config.scale, config.val.pad_multiple,
+                              config.val.batch_size, mesh)
+  evaluate_batch = bench.compile(predict_fn(model))
+  writer = writers.create_writer(str(workdir))
+  if jax.process_index() == 0:
+    _write_run_info(workdir, config, state, train_step)
+  progress = writers.progress_hook(config.train.num_steps, writer, config.train.log_every)
+
+  def validate(step):
+    variables = {"params": step_lib.eval_params(state), **state.model_state}
+    results, kept = bench.run(evaluate_batch, variables, config.val.num_logged_images)
+    return _log_validation(writer, step, results, kept, val_sets, config.scale)
+
+  step, pending, scalars = start, [], {}
+  try:
+    while step < config.train.num_steps:
+      state, metrics = train_step(state, next(data_iter))
+      step += 1
+      pending.append(metrics)
+      progress(step)
+      if step % config.train.log_every == 0 or step == config.train.num_steps:
+        averaged = jax.tree.map(lambda *xs: float(np.mean(xs)), *jax.device_get(pending))
+        writer.write_scalars(step, {f"train/{k}": v for k, v in averaged.items()})
+        pending = []
+      at_end = step == config.train.num_steps
+      if step % config.train.eval_every == 0 or at_end:
+        scalars = validate(step)
+      if step % config.train.checkpoint_every == 0 or at_end:
+        ckpt.save(step, state, data_iter, metrics=scalars if step % config.train.eval_every == 0
+                  or at_end else None, force=at_end)
+      if ckpt.reached_preemption(step):
+        ckpt.save(step, state, data_iter, force=True)
+        logging.warning("Preemption at step %d: checkpoint saved, stopping.", step)
+        break
+  except KeyboardInterrupt:
+    logging.warning("Interrupted at step %d: saving a checkpoint before exiting.", step)
+    ckpt.save(step, state, data_iter, force=True)
+    raise
+  finally:
+    ckpt.close()
+    writer.flush()
+    writer.close()
+  if step == config.train.num_steps and jax.process_index() == 0:
+    (workdir / "DONE").write_text(str(step))
+  return scalars
+
+
+def _write_run_info(workdir, config, state, compiled_step):
+  num_params = sum(int(np.prod(x.shape)) for x in jax.tree.leaves(state.params))
+  cost = compiled_step.cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  info = {"num_params": num_params,
+          "train_flops_per_step": float((cost or {}).get("flops", 0.0)) * jax.device_count(),
+          "config": json.loads(config.to_json_best_effort())}
+  (workdir / "run_info.json").write_text(json.dumps(info, indent=1))
