@@ -16,7 +16,7 @@ from sr_jax.losses import pixel
 
 DATA_ROOT = os.environ.get("SR_JAX_DATA", "../shared/data")
 SCHEDULES = ("constant", "multistep", "cosine", "cosine_restarts")
-OPTIMIZERS = ("adam", "adamw")
+OPTIMIZERS = ("adam", "adamw", "sgd")
 SOURCES = ("folder", "skimage", "tfds")
 DTYPES = ("float32", "bfloat16")
 
@@ -67,6 +67,7 @@ def default_config() -> ml_collections.ConfigDict:
   c.optim.b1 = 0.9
   c.optim.b2 = 0.999
   c.optim.eps = 1e-8
+  c.optim.momentum = 0.9  # sgd only
   c.optim.weight_decay = 0.0
   c.optim.schedule = "multistep"
   c.optim.milestones = (200_000,)
@@ -78,7 +79,8 @@ def default_config() -> ml_collections.ConfigDict:
 
   c.val = ml_collections.ConfigDict()
   # name → folder of HR images, or "skimage:name,name" for scikit-image photos.
-  c.val.sets = ml_collections.ConfigDict({"Set5": f"{DATA_ROOT}/Set5/HR"})
+  c.val.sets = ml_collections.ConfigDict({"Set5": f"{DATA_ROOT}/Set5/HR",
+                                          "Set14": f"{DATA_ROOT}/Set14/HR"})
   c.val.best_metric = "Set5/psnr_y"
   c.val.pad_multiple = 16  # LR sizes are padded up to multiples of this: fewer compiles
   c.val.batch_size = 4

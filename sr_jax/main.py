@@ -1,6 +1,7 @@
 """python -m sr_jax.main --config=configs/NAME.py[:preset] --workdir=DIR [--config.key=value]"""
 import logging as logging_std
 import os
+import re
 import sys
 
 from absl import app, flags, logging
@@ -59,5 +60,20 @@ def main(argv):
     sys.exit(f"error: {e}")
 
 
+def parse_flags(argv):
+  """absl's parsing, with ml_collections' unknown-key traceback turned into one line."""
+  try:
+    return FLAGS(argv)
+  except flags.Error as e:
+    sys.exit(f"FATAL Flags parsing error: {e}")
+  except (AttributeError, KeyError) as e:
+    names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(e))
+    key = names[0] if names else str(e)
+    hint = re.search(r'Did you mean "([^"]+)"', str(e))
+    bad = [a.split("=")[0] for a in argv
+           if a.startswith("--config.") and f".{key}." in a.split("=")[0] + "."]
+    sys.exit(f"error: {bad[0] if bad else key}: no such config key"
+             + (f" (did you mean {hint.group(1)!r}?)" if hint else ""))
+
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -17,8 +17,9 @@ Features = Mapping[str, jnp.ndarray]
 
 
 def vgg_features(vgg, variables, pred, target) -> tuple[Features, Features]:
-  """One VGG pass over SR and HR stacked; HR features are gradient-free."""
+  """One VGG pass over SR and HR stacked; float32 features, HR's gradient-free."""
   feats = vgg.apply(variables, jnp.concatenate([pred, target]))
+  feats = {k: v.astype(jnp.float32) for k, v in feats.items()}
   n = pred.shape[0]
   return ({k: v[:n] for k, v in feats.items()},
           {k: jax.lax.stop_gradient(v[n:]) for k, v in feats.items()})

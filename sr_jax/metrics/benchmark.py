@@ -45,7 +45,7 @@ def _padded(n: int, multiple: int) -> int:
 
 @dataclasses.dataclass
 class _Batch:
-  names: list[str]
+  indices: list[int]  # positions in the set, to report images in their set order
   lr: np.ndarray
   hr: np.ndarray
   sizes: np.ndarray  # true HR (h, w) per entry
@@ -53,19 +53,21 @@ class _Batch:
 
 def _batches(samples: list[Sample], scale: int, pad_multiple: int, batch: int) -> list[_Batch]:
   buckets = collections.defaultdict(list)
-  for s in samples:
-    buckets[(_padded(s.lr.shape[0], pad_multiple), _padded(s.lr.shape[1], pad_multiple))].append(s)
+  for i, s in enumerate(samples):
+    key = (_padded(s.lr.shape[0], pad_multiple), _padded(s.lr.shape[1], pad_multiple))
+    buckets[key].append((i, s))
   out = []
   for (bh, bw), members in buckets.items():
     for start in range(0, len(members), batch):
-      chunk = members[start:start + batch]
+      indices = [i for i, _ in members[start:start + batch]]
+      chunk = [s for _, s in members[start:start + batch]]
       chunk = chunk + [chunk[0]] * (batch - len(chunk))  # fixed batch shape; extras dropped
       lr = np.stack([np.pad(s.lr, ((0, bh - s.lr.shape[0]), (0, bw - s.lr.shape[1]), (0, 0)),
                             mode="symmetric") for s in chunk])
       hr = np.stack([np.pad(s.hr, ((0, bh * scale - s.hr.shape[0]),
                                    (0, bw * scale - s.hr.shape[1]), (0, 0))) for s in chunk])
       sizes = np.array([s.hr.shape[:2] for s in chunk], np.int32)
-      out.append(_Batch([s.name for s in members[start:start + batch]], lr, hr, sizes))
+      out.append(_Batch(indices, lr, hr, sizes))
   return out
 
 
@@ -96,13 +98,15 @@ class Benchmark:
     put = lambda x: sharding.global_from_host(x, self._in_sharding)
     results, kept = {}, {}
     for set_name, batches in self._batches.items():
-      rows = []
+      samples = self.sets[set_name]
+      rows = [None] * len(samples)
       for b in batches:
         metrics, sr = evaluate_batch(variables, put(b.lr), put(b.hr), put(b.sizes))
         metrics = jax.device_get(metrics)
-        for i, name in enumerate(b.names):
-          rows.append({"name": name, **{k: float(v[i]) for k, v in metrics.items()}})
-          if len(rows) <= keep_images:
+        for i, index in enumerate(b.indices):
+          name = samples[index].name
+          rows[index] = {"name": name, **{k: float(v[i]) for k, v in metrics.items()}}
+          if index < keep_images:
             h, w = b.sizes[i]
             kept[f"{set_name}/{name}"] = np.asarray(sr[i, :h, :w])
       mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "name"}

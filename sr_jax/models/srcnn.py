@@ -27,4 +27,4 @@ class SRCNN(nn.Module):
     for width, k in zip(self.features, self.kernel_sizes[:-1]):
       x = nn.relu(nn.Conv(width, (k, k), dtype=self.dtype)(x))
     k = self.kernel_sizes[-1]
-    return nn.Conv(self.channels, (k, k), dtype=self.dtype)(x)
+    return nn.Conv(self.channels, (k, k), dtype=self.dtype)(x).astype(jnp.float32)

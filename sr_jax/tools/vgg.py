@@ -1,14 +1,14 @@
 """Fetch or convert pretrained VGG19 / LPIPS weights into the .npz files sr_jax loads.
 
-  python -m sr_jax.tools.vgg --fetch                 # torchvision VGG19 (internet + torch)
-  python -m sr_jax.tools.vgg --convert=FILE          # vgg19-dcbb9e9d.pth, or Keras's
-                                                     # vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5
-  python -m sr_jax.tools.vgg --lpips=vgg --fetch     # torchvision VGG16 + lpips weights/v0.1/vgg.pth
+  python -m sr_jax.tools.vgg --fetch              # torchvision VGG19 (internet + torch)
+  python -m sr_jax.tools.vgg --convert=FILE       # vgg19-dcbb9e9d.pth or Keras's .h5 (below)
+  python -m sr_jax.tools.vgg --lpips=vgg --fetch  # torchvision VGG16 + lpips weights/v0.1/vgg.pth
   python -m sr_jax.tools.vgg --lpips=alex --convert=alexnet-owt-7be5be79.pth --lin=alex.pth
 
-Output goes to --out=PATH, else the default path (vgg19.npz / lpips_NET.npz in $SR_JAX_CACHE,
-else ~/.cache/sr_jax). Reading .pth needs PyTorch (the CPU build is enough): the files are
-pickles of torch tensors. The Keras .h5 needs only h5py.
+Keras's file is vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5. Output goes to --out=PATH,
+else the default path (vgg19.npz / lpips_NET.npz in $SR_JAX_CACHE, else ~/.cache/sr_jax).
+Reading .pth needs PyTorch (the CPU build is enough): the files are pickles of torch tensors.
+The Keras .h5 needs only h5py.
 """
 import argparse
 import hashlib
@@ -53,7 +53,8 @@ def read_keras_h5(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
       arrays = []
       root[name].visititems(lambda _, obj: arrays.append(obj[()])
                             if isinstance(obj, h5py.Dataset) else None)
-      layers[name] = (next(a for a in arrays if a.ndim == 4), next(a for a in arrays if a.ndim == 1))
+      layers[name] = (next(a for a in arrays if a.ndim == 4),
+                      next(a for a in arrays if a.ndim == 1))
   return layers
 
 
@@ -64,7 +65,11 @@ def download(url: str, dest: pathlib.Path) -> pathlib.Path:
   dest.parent.mkdir(parents=True, exist_ok=True)
   part = dest.with_suffix(dest.suffix + ".part")
   print(f"downloading {url}", file=sys.stderr)
-  urllib.request.urlretrieve(url, part)
+  try:
+    urllib.request.urlretrieve(url, part)
+  except OSError as e:
+    raise SystemExit(f"could not download {url} ({e}); fetch it on a machine with internet "
+                     "and run --convert=FILE") from e
   if m := re.search(r"-([0-9a-f]{8})\.pth$", dest.name):
     digest = hashlib.sha256(part.read_bytes()).hexdigest()
     if not digest.startswith(m.group(1)):
@@ -83,7 +88,8 @@ def convert_vgg19(src: pathlib.Path) -> dict[str, np.ndarray]:
 def main(argv=None) -> pathlib.Path:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--fetch", action="store_true", help="download from torchvision (+ lpips)")
-  parser.add_argument("--convert", type=pathlib.Path, help="local .pth (torchvision) or .h5 (Keras)")
+  parser.add_argument("--convert", type=pathlib.Path,
+                      help="local .pth (torchvision) or .h5 (Keras)")
   parser.add_argument("--lpips", choices=sorted(lpips.LAYERS), help="make LPIPS weights instead")
   parser.add_argument("--lin", type=pathlib.Path, help="lpips linear weights with --convert")
   parser.add_argument("--out", type=pathlib.Path, help="output .npz (default: the cache path)")

@@ -10,6 +10,7 @@ import grain
 from etils import epath
 import jax
 import ml_collections
+import numpy as np
 import orbax.checkpoint as ocp
 
 from sr_jax.train.step import TrainState
@@ -46,6 +47,11 @@ class Checkpointer:
         data=grain.checkpoint.CheckpointSave(data_iter),
         config=ocp.args.JsonSave(self._config_json)), metrics=metrics, force=force)
 
+  def save_final(self, step: int, state: TrainState, data_iter):
+    """Saves now unless this step is already saved (interrupts, preemption)."""
+    if step and self.manager.latest_step() != step:
+      self.save(step, state, data_iter, force=True)
+
   def restore(self, step: int, abstract_state: TrainState, data_iter) -> TrainState:
     restored = self.manager.restore(step, args=ocp.args.Composite(
         state=ocp.args.StandardRestore(abstract_state),
@@ -66,15 +72,19 @@ def abstract_like(state: TrainState) -> TrainState:
 
 
 def load_run(workdir: str, step: int | None = None):
-  """(config, state pytree as restored without a target, step) of a finished or running run.
+  """(config, state as a dict of NumPy arrays, step) of a run, on any device topology.
 
-  Used by evaluation and `init_from`: arrays come back as NumPy/host arrays.
+  Used by evaluation, conversion and `init_from`, which need the values, not the shardings.
   """
-  manager = ocp.CheckpointManager(checkpoint_dir(workdir), item_names=("state", "config"))
+  manager = ocp.CheckpointManager(checkpoint_dir(workdir), item_handlers={
+      "state": ocp.PyTreeCheckpointHandler(), "config": ocp.JsonCheckpointHandler(),
+      "data": grain.checkpoint.CheckpointHandler()})
   step = manager.latest_step() if step is None else step
   if step is None:
     raise FileNotFoundError(f"{checkpoint_dir(workdir)}: no checkpoint")
+  tree = manager.item_metadata(step)["state"].tree
+  as_numpy = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), tree)
   restored = manager.restore(step, args=ocp.args.Composite(
-      state=ocp.args.StandardRestore(), config=ocp.args.JsonRestore()))
+      state=ocp.args.PyTreeRestore(restore_args=as_numpy), config=ocp.args.JsonRestore()))
   manager.close()
   return ml_collections.ConfigDict(restored.config), restored.state, step

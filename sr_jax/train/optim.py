@@ -28,6 +28,9 @@ def make_schedule(c, num_steps: int) -> optax.Schedule:
 def make_optimizer(c, schedule: optax.Schedule) -> optax.GradientTransformation:
   if c.name == "adamw":
     opt = optax.adamw(schedule, b1=c.b1, b2=c.b2, eps=c.eps, weight_decay=c.weight_decay)
+  elif c.name == "sgd":  # SRCNN/VDSR: momentum SGD with L2 weight decay
+    opt = optax.chain(optax.add_decayed_weights(c.weight_decay),
+                      optax.sgd(schedule, momentum=c.momentum or None))
   else:
     opt = optax.adam(schedule, b1=c.b1, b2=c.b2, eps=c.eps)
   if c.clip_norm:

@@ -5,8 +5,10 @@ model, optimizer, sharded state → jit-compiled step over grain batches → per
 validation, CLU/jsonl logs and Orbax checkpoints. Re-running on the same workdir resumes;
 an interrupt saves before it exits.
 """
+import dataclasses
 import json
 import time
+from typing import Any
 
 from absl import logging
 from etils import epath
@@ -60,29 +62,56 @@ def _log_validation(writer, step, results, kept, sets, scale):
   return scalars
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
-  """Trains to config.train.num_steps; returns the last validation scalars."""
+@dataclasses.dataclass
+class Setup:
+  """Everything a run or a benchmark needs before the first step."""
+  mesh: jax.sharding.Mesh
+  model: Any
+  state: step_lib.TrainState
+  state_sharding: Any
+  train_step: Any  # jax.jit-wrapped, not yet compiled
+  batch_spec: dict  # ShapeDtypeStructs of one global batch, with its sharding
+  host_dataset: Any  # grain IterDataset of this process's host batches
+
+
+def setup(config: ml_collections.ConfigDict) -> Setup:
+  """Validates the config and data, builds the sharded state and the jitted step."""
   config_lib.validate(config, num_devices=jax.device_count())
   source = sources.training_source(config.data, config.channels)
-  val_sets = load_validation_sets(config)
-  workdir = epath.Path(workdir)
-  workdir.mkdir(parents=True, exist_ok=True)
-
   mesh = sharding.make_mesh()
   model = build_model(config)
   schedule = optim.make_schedule(config.optim, config.train.num_steps)
   tx = optim.make_optimizer(config.optim, schedule)
-  loss_fn = pixel.PIXEL_LOSSES[config.train.loss]
   lr_patch = config.data.hr_patch // config.scale
-  lr_shape = (1, lr_patch, lr_patch, config.channels)
 
-  init = lambda: step_lib.init_state(model, tx, lr_shape, config.seed, config.train.ema_decay > 0)
+  init = lambda: step_lib.init_state(model, tx, (1, lr_patch, lr_patch, config.channels),
+                                     config.seed, config.train.ema_decay > 0)
   state_sharding = jax.tree.map(lambda _: sharding.replicated(mesh), jax.eval_shape(init))
   state = jax.jit(init, out_shardings=state_sharding)()
+  batch = sharding.batch_sharding(mesh)
+  train_step = jax.jit(
+      step_lib.make_train_step(model, tx, schedule, pixel.PIXEL_LOSSES[config.train.loss],
+                               config.train.ema_decay),
+      in_shardings=(state_sharding, batch),
+      out_shardings=(state_sharding, sharding.replicated(mesh)), donate_argnums=(0,))
+  spec = lambda side: jax.ShapeDtypeStruct(
+      (config.train.batch_size, side, side, config.channels), jnp.uint8, sharding=batch)
+  host_dataset = pipeline.training_dataset(
+      source, config.data, config.scale, config.train.batch_size, config.seed,
+      jax.process_index(), jax.process_count())
+  return Setup(mesh, model, state, state_sharding, train_step,
+               {"lr": spec(lr_patch), "hr": spec(config.data.hr_patch)}, host_dataset)
 
-  host_ds = pipeline.training_dataset(source, config.data, config.scale, config.train.batch_size,
-                                      config.seed, jax.process_index(), jax.process_count())
-  data_iter = iter(pipeline.on_devices(host_ds, sharding.batch_sharding(mesh),
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+  """Trains to config.train.num_steps; returns the last validation scalars."""
+  config_lib.validate(config, num_devices=jax.device_count())
+  val_sets = load_validation_sets(config)  # bad data fails here, before anything compiles
+  run = setup(config)
+  workdir = epath.Path(workdir)
+  workdir.mkdir(parents=True, exist_ok=True)
+  mesh, model, state = run.mesh, run.model, run.state
+  data_iter = iter(pipeline.on_devices(run.host_dataset, sharding.batch_sharding(mesh),
                                        config.data.device_prefetch))
 
   ckpt = checkpoint.Checkpointer(str(workdir), config)
@@ -94,18 +123,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     state = _initial_params(config, state)
   start = start or 0
 
-  batch_shape = {
-      "lr": jax.ShapeDtypeStruct((config.train.batch_size, lr_patch, lr_patch, config.channels),
-                                 jnp.uint8, sharding=sharding.batch_sharding(mesh)),
-      "hr": jax.ShapeDtypeStruct((config.train.batch_size, config.data.hr_patch,
-                                  config.data.hr_patch, config.channels),
-                                 jnp.uint8, sharding=sharding.batch_sharding(mesh))}
   t0 = time.time()
-  train_step = jax.jit(
-      step_lib.make_train_step(model, tx, schedule, loss_fn, config.train.ema_decay),
-      in_shardings=(state_sharding, sharding.batch_sharding(mesh)),
-      out_shardings=(state_sharding, sharding.replicated(mesh)),
-      donate_argnums=(0,)).lower(checkpoint.abstract_like(state), batch_shape).compile()
+  train_step = run.train_step.lower(checkpoint.abstract_like(state), run.batch_spec).compile()
   logging.info("Compiled the train step in %.1f s", time.time() - t0)
 
   bench = benchmark.Benchmark(val_sets, config.scale, config.val.pad_multiple,
@@ -139,12 +158,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
         ckpt.save(step, state, data_iter, metrics=scalars if step % config.train.eval_every == 0
                   or at_end else None, force=at_end)
       if ckpt.reached_preemption(step):
-        ckpt.save(step, state, data_iter, force=True)
+        ckpt.save_final(step, state, data_iter)
         logging.warning("Preemption at step %d: checkpoint saved, stopping.", step)
         break
   except KeyboardInterrupt:
     logging.warning("Interrupted at step %d: saving a checkpoint before exiting.", step)
-    ckpt.save(step, state, data_iter, force=True)
+    ckpt.save_final(step, state, data_iter)
     raise
   finally:
     ckpt.close()

@@ -1,0 +1,25 @@
+"""FSRCNN (d=56, s=12, m=4) on T91, the paper's first training stage.
+
+Presets x2 / x3 / x4 (default x4). The paper fine-tunes on General-100, which is not in
+the shared data. Its optimiser settings are not in published-numbers.md: the schema's
+defaults (Adam 1e-4, batch 16, 300k steps, halved at 200k) are kept; MSE as in the paper.
+"""
+from sr_jax.config import DATA_ROOT, default_config
+
+_SCALES = {"x2": 2, "x3": 3, "x4": 4}
+
+
+def get_config(arg=None):
+  preset = arg or "x4"
+  if preset not in _SCALES:
+    raise ValueError(f"fsrcnn presets: {', '.join(_SCALES)}; got {preset!r}")
+  c = default_config()
+  c.scale = _SCALES[preset]
+  c.model.name = "fsrcnn"
+  c.model.d = 56
+  c.model.s = 12
+  c.model.m = 4
+  c.data.source = "folder"
+  c.data.dirs = (f"{DATA_ROOT}/T91/HR",)
+  c.train.loss = "mse"
+  return c

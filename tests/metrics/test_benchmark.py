@@ -1,0 +1,56 @@
+"""The bicubic baseline through the bucketed evaluator reproduces the published Set5 rows."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sr_jax.metrics import benchmark
+from sr_jax.train import sharding
+
+# EDSR/RCAN tables, bicubic row (published-numbers.md §1).
+PUBLISHED_SET5 = {2: (33.66, 0.9299), 3: (30.39, 0.8682), 4: (28.42, 0.8104)}
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_bicubic_baseline_matches_published_set5(shared_data, scale):
+  samples = benchmark.load_set(str(shared_data("Set5", "HR")), scale)
+  bench = benchmark.Benchmark({"Set5": samples}, scale, pad_multiple=16, batch_size=2,
+                              mesh=sharding.make_mesh())
+  results, _ = bench.run(bench.compile(benchmark.bicubic_predict(scale)), {})
+  psnr, ssim = PUBLISHED_SET5[scale]
+  assert abs(results["Set5"]["mean"]["psnr_y"] - psnr) <= 0.03
+  assert abs(results["Set5"]["mean"]["ssim_y"] - ssim) <= 0.002
+
+
+def test_padding_and_batching_do_not_change_the_numbers(shared_data):
+  samples = benchmark.load_set(str(shared_data("Set5", "HR")), 4)
+  mesh = sharding.make_mesh()
+  predict = benchmark.bicubic_predict(4)
+  rows = []
+  for multiple, batch in ((2, 1), (32, 3)):
+    bench = benchmark.Benchmark({"s": samples}, 4, multiple, batch, mesh)
+    results, _ = bench.run(bench.compile(predict), {})
+    rows.append({r["name"]: r["psnr_y"] for r in results["s"]["images"]})
+  assert rows[0].keys() == rows[1].keys() and len(rows[0]) == 5
+  for name in rows[0]:
+    assert rows[0][name] == pytest.approx(rows[1][name], abs=1e-4)
+
+
+def test_evaluate_cli_writes_json(shared_data, tmp_path):
+  out = tmp_path / "bicubic.json"
+  proc = subprocess.run([sys.executable, "-m", "sr_jax.evaluate",
+                         f"--hr_dir={shared_data('Set5', 'HR')}", "--scale=2",
+                         "--baseline=bicubic", f"--json={out}"],
+                        capture_output=True, text=True, check=True)
+  result = json.loads(out.read_text())
+  assert set(result["mean"]) == {"psnr_y", "ssim_y", "psnr_rgb"}
+  assert [r["name"] for r in result["images"]] == ["baby", "bird", "butterfly", "head", "woman"]
+  assert abs(result["mean"]["psnr_y"] - 33.66) <= 0.03
+  assert "mean" in proc.stdout and "butterfly" in proc.stdout
+
+
+def test_comparison_strip_is_three_images_wide():
+  s = benchmark.Sample("x", np.zeros((8, 12, 3), np.uint8), np.zeros((4, 6, 3), np.uint8))
+  assert benchmark.comparison_strip(s, s.hr, 2).shape == (8, 36, 3)

@@ -1,0 +1,57 @@
+"""Every recipe in configs/ for the model zoo loads, validates, and names its model's fields."""
+import importlib.util
+import pathlib
+
+import pytest
+
+from sr_jax import config as config_lib
+from sr_jax import models
+
+CONFIGS = pathlib.Path(__file__).resolve().parents[2] / "configs"
+PRESETS = {
+    "vdsr": ("x2", "x3", "x4"), "fsrcnn": ("x2", "x3", "x4"), "espcn": ("x2", "x3", "x4"),
+    "autoencoder": ("x2", "x3", "x4"), "srresnet": ("x2", "x3", "x4"),
+    "msrresnet": ("x2", "x3", "x4"), "rdn": ("x2", "x3", "x4"), "rcan": ("x2", "x3", "x4"),
+    "rrdbnet": ("x2", "x3", "x4"), "lapsrn": ("x2", "x3", "x4", "x8"),
+    "dbpn": ("x2", "x3", "x4", "x8"), "swinir": ("x2", "x3", "x4", "x8"),
+}
+
+
+def _load(name):
+  spec = importlib.util.spec_from_file_location(f"recipe_{name}", CONFIGS / f"{name}.py")
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+@pytest.mark.parametrize("name,preset", [(n, p) for n, ps in PRESETS.items() for p in ps])
+def test_preset_validates(name, preset):
+  c = _load(name).get_config(preset)
+  config_lib.validate(c)
+  assert c.model.name == name and c.scale == int(preset[1:])
+  assert c.data.hr_patch % c.scale == 0
+  # Every model default that matters is spelled out, so the command line can override it.
+  fields = set(models.model_fields(name)) - {"scale", "channels", "dtype"}
+  assert fields <= set(c.model), fields - set(c.model)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_default_and_unknown_presets(name):
+  module = _load(name)
+  assert module.get_config().scale == 4
+  with pytest.raises(ValueError, match="presets"):
+    module.get_config("x5")
+
+
+def test_paper_numbers():
+  vdsr = _load("vdsr").get_config("x2")
+  assert (vdsr.channels, vdsr.train.batch_size, vdsr.train.num_steps) == (1, 64, 9_960)
+  assert vdsr.data.dirs[0].endswith("T91/HR") and vdsr.data.dirs[1].endswith("BSD200/HR")
+  rcan = _load("rcan").get_config("x4")
+  assert (rcan.data.hr_patch, rcan.train.num_steps, rcan.optim.milestones[0]) == (
+      192, 1_000_000, 200_000)
+  swinir = _load("swinir").get_config("x2")
+  assert (swinir.data.hr_patch, swinir.train.batch_size, swinir.optim.learning_rate) == (
+      96, 32, 2e-4)
+  assert _load("rdn").get_config("x3").data.hr_patch == 96
+  assert _load("rrdbnet").get_config("x4").optim.restart_periods == (250_000,) * 4
