@@ -12,7 +12,7 @@ from sr_jax import config as config_lib
     ("data.hr_patch", 50, "config.data.hr_patch: 50 is not divisible by scale 4"),
     ("train.loss", "l3", "config.train.loss: 'l3' is not one of"),
     ("optim.schedule", "linear", "config.optim.schedule"),
-    ("val.best_metric", "Set14/psnr_y", "config.val.best_metric"),
+    ("val.best_metric", "Urban100/psnr_y", "config.val.best_metric"),
     ("train.batch_size", 0, "config.train.batch_size: must be > 0"),
 ])
 def test_validate_names_the_key(key, value, message):

@@ -15,17 +15,28 @@ import numpy as np
 
 
 class JsonlWriter:
-  """Appends one JSON object per write: {"step": …, "time": …, key: value, …}."""
+  """One JSON object per write: {"step": …, "time": …, key: value, …}.
+
+  Local files are appended to; object stores (gs://) cannot append, so there the whole
+  file is rewritten on each write (it stays small: one line per log interval).
+  """
 
   def __init__(self, workdir: str, echo: bool = False):
     self._path = epath.Path(workdir) / "metrics.jsonl"
     self._echo = echo
+    self._remote = "://" in str(workdir)
+    self._lines = self._path.read_text() if self._remote and self._path.exists() else ""
 
   def write_scalars(self, step: int, scalars):
     row = {"step": int(step), "time": time.time(),
            **{k: float(np.asarray(v)) for k, v in scalars.items()}}
-    with self._path.open("a") as f:
-      f.write(json.dumps(row) + "\n")
+    line = json.dumps(row) + "\n"
+    if self._remote:
+      self._lines += line
+      self._path.write_text(self._lines)
+    else:
+      with self._path.open("a") as f:
+        f.write(line)
     if self._echo:
       logging.info("[%d] %s", step, ", ".join(f"{k}={v:.6g}" for k, v in scalars.items()))
 
