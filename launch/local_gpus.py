@@ -11,25 +11,10 @@ CUDA_VISIBLE_DEVICES; without it the environment's CUDA_VISIBLE_DEVICES (or all 
 import argparse
 import os
 import re
-import shlex
 import subprocess
 import sys
 
-
-def split_extra(argv):
-  argv = list(argv)
-  if "--" in argv:
-    i = argv.index("--")
-    return argv[:i], argv[i + 1:]
-  return argv, []
-
-
-def join(words) -> str:
-  out = []
-  for word in words:
-    m = re.fullmatch(r"(--[A-Za-z0-9_.-]+=)(.*)", word, re.S)
-    out.append(m.group(1) + shlex.quote(m.group(2)) if m else shlex.quote(word))
-  return " ".join(out)
+from commands import join, split_extra
 
 
 def _gpu_list(text: str) -> str:

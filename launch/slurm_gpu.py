@@ -16,11 +16,11 @@ then asks for GPU number SLURM_LOCALID among one visible GPU and fails on local 
 where it does.
 """
 import argparse
-import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+from commands import join, split_extra
 
 SBATCH = Path(__file__).resolve().with_name("slurm_gpu.sbatch")
 
@@ -29,22 +29,6 @@ def _positive(text: str) -> int:
   if not text.isdigit() or int(text) < 1:
     raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
   return int(text)
-
-
-def split_extra(argv):
-  argv = list(argv)
-  if "--" in argv:
-    i = argv.index("--")
-    return argv[:i], argv[i + 1:]
-  return argv, []
-
-
-def join(words) -> str:
-  out = []
-  for word in words:
-    m = re.fullmatch(r"(--[A-Za-z0-9_.-]+=)(.*)", word, re.S)
-    out.append(m.group(1) + shlex.quote(m.group(2)) if m else shlex.quote(word))
-  return " ".join(out)
 
 
 def parse_args(argv):

@@ -10,7 +10,7 @@ Subcommands (each prints what it runs with --dry-run, one command per line):
            follows the accelerator type (override with --runtime-version).
   setup    copies this checkout to every worker (a tarball of the git-tracked and untracked,
            non-ignored files via `tpu-vm scp --worker=all`, or with --git-url a `git clone` on
-           every worker) and installs it with `pip install -e '.[tpu]'`.
+           every worker) and installs it with `pip install -e '.[tpu,gcs]'`.
   train    starts `python3 -m sr_jax.main --config=... --workdir=...` on --worker=all under
            nohup (log: --log-file, pid: --log-file with .pid); every worker runs the same
            command and jax.distributed.initialize() finds the slice by itself.
@@ -27,6 +27,8 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+from commands import join, split_extra
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,24 +96,6 @@ def parse_args(argv):
   return args
 
 
-def split_extra(argv):
-  """Everything after the first '--' is passed through to sr_jax.main."""
-  argv = list(argv)
-  if "--" in argv:
-    i = argv.index("--")
-    return argv[:i], argv[i + 1:]
-  return argv, []
-
-
-def join(words) -> str:
-  """shlex.join, but `--flag=value` quotes just the value: --command='cd ~ && ...'."""
-  out = []
-  for word in words:
-    m = re.fullmatch(r"(--[A-Za-z0-9_.-]+=)(.*)", word, re.S)
-    out.append(m.group(1) + shlex.quote(m.group(2)) if m else shlex.quote(word))
-  return " ".join(out)
-
-
 def _gcloud(*words: str, args) -> list[str]:
   command = ["gcloud", "compute", "tpus", *words, f"--zone={args.zone}"]
   if args.project:
@@ -150,7 +134,7 @@ def create_commands(args) -> list[str]:
 def setup_commands(args) -> list[str]:
   home_dir = f"~/{args.remote_dir}"
   install = (f"cd {home_dir} && python3 -m pip install -U pip && "
-             f"python3 -m pip install -e \".[tpu]\"")
+             f"python3 -m pip install -e \".[tpu,gcs]\"")
   if args.git_url:
     url, ref = shlex.quote(args.git_url), shlex.quote(args.git_ref)
     clone = (f"(test -d {home_dir}/.git || git clone {url} {home_dir}) && "

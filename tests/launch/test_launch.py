@@ -12,6 +12,9 @@ LAUNCH = pathlib.Path(__file__).resolve().parents[2] / "launch"
 
 
 def load(name):
+  """Imports a launcher as its script does: with launch/ first on sys.path."""
+  if str(LAUNCH) not in sys.path:
+    sys.path.insert(0, str(LAUNCH))
   spec = importlib.util.spec_from_file_location(f"launch_{name}", LAUNCH / f"{name}.py")
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
@@ -63,7 +66,7 @@ def test_tpu_setup_copies_to_all_workers_and_installs(capsys):
   assert ssh[:7] == ["gcloud", "compute", "tpus", "tpu-vm", "ssh", "sr1", "--zone=us-central2-b"]
   assert ssh[7] == "--worker=all"
   assert "tar -xzf ~/sr_jax.tar.gz -C ~/sr_jax" in ssh[8]
-  assert ssh[8].endswith('pip install -e ".[tpu]"')
+  assert ssh[8].endswith('pip install -e ".[tpu,gcs]"')
 
 
 def test_tpu_setup_git_clone(capsys):
@@ -72,7 +75,7 @@ def test_tpu_setup_git_clone(capsys):
   assert rc == 0 and len(lines) == 1
   remote = shlex.split(lines[0])[-1]
   assert "--worker=all" in lines[0] and "git clone https://example.com/sr_jax.git" in remote
-  assert "checkout v1" in remote and 'pip install -e ".[tpu]"' in remote
+  assert "checkout v1" in remote and 'pip install -e ".[tpu,gcs]"' in remote
 
 
 def test_tpu_train_on_all_workers_with_workdir(capsys):
