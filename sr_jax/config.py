@@ -5,19 +5,22 @@ can be overridden on the command line (`--config.train.batch_size=32`); ml_colle
 rejects unknown keys and wrong types there, and `validate` rejects impossible values and
 combinations before anything is built or compiled, naming the key.
 """
+import importlib.util
 import os
+import pathlib
 from typing import Any
 
 import ml_collections
 
 from sr_jax import models
-from sr_jax.data import pipeline
-from sr_jax.losses import pixel
+from sr_jax.data import degradations, pipeline
+from sr_jax.losses import adversarial, perceptual, pixel
+from sr_jax.models import discriminators, vgg
 
 DATA_ROOT = os.environ.get("SR_JAX_DATA", "../shared/data")
 SCHEDULES = ("constant", "multistep", "cosine", "cosine_restarts")
 OPTIMIZERS = ("adam", "adamw", "sgd")
-SOURCES = ("folder", "skimage", "tfds")
+SOURCES = ("folder", "skimage", "tfds", "arrayrecord")
 DTYPES = ("float32", "bfloat16")
 
 
@@ -42,13 +45,20 @@ def default_config() -> ml_collections.ConfigDict:
   c.data.tfds_name = "div2k/bicubic_x2"
   c.data.tfds_split = "train"
   c.data.tfds_data_dir = ""
-  c.data.degradation = "bicubic"  # how LR patches are made from HR patches
+  c.data.arrayrecord_path = ""  # source='arrayrecord': shards of `python -m sr_jax.data.prepare`
+  # How LR patches are made from HR patches: bicubic, bilinear, nearest, area, lanczos3 (MATLAB
+  # imresize), bd, dn (RDN's), realesrgan (config.degradation).
+  c.data.degradation = "bicubic"
+  c.data.degradation_device = False  # realesrgan: host samples parameters, the train step degrades
   c.data.hr_patch = 96  # HR crop side (BasicSR's gt_size); LR patch = hr_patch / scale
   c.data.augment = True  # random flips and 90° rotations
   c.data.num_workers = 0  # grain worker processes (0: threads of the main process)
   c.data.read_threads = 4  # threads reading and transforming in each process
   c.data.host_prefetch = 4  # batches prepared ahead on the host, per process or worker
   c.data.device_prefetch = 2  # batches already on the devices
+
+  # Real-ESRGAN's settings (data.degradation='realesrgan'); pool_size is the device path's pool.
+  c.degradation = degradations.realesrgan_defaults()
 
   c.train = ml_collections.ConfigDict()
   c.train.batch_size = 16  # global, over all processes and devices
@@ -77,6 +87,31 @@ def default_config() -> ml_collections.ConfigDict:
   c.optim.min_learning_rate = 1e-7
   c.optim.clip_norm = 0.0  # 0 disables gradient clipping
 
+  # The generator's objective Σ weight · term (sr_jax.losses.objective); 0 disables a term, each
+  # is logged as train/<term>. The pixel criterion is train.loss. Feature terms (perceptual,
+  # style, on VGG19 layers 'convB_I' before ReLU or 'reluB_I' after) train in the GAN step.
+  c.losses = ml_collections.ConfigDict()
+  c.losses.pixel = 1.0
+  c.losses.perceptual = 0.0
+  c.losses.perceptual_layers = ml_collections.ConfigDict({"conv5_4": 1.0})
+  c.losses.perceptual_criterion = "l1"  # l1 or l2
+  c.losses.style = 0.0
+  c.losses.style_layers = ml_collections.ConfigDict({"conv5_4": 1.0})
+  c.losses.style_criterion = "l1"
+  c.losses.tv = 0.0
+  c.losses.vgg_weights = ""  # converted VGG19 .npz; '' = sr_jax.models.vgg.default_path()
+  c.losses.vgg_random_init = False  # SMOKE TESTS ONLY: random VGG features, meaningless losses
+
+  # Adversarial training (sr_jax.train.gan) when `discriminator` names one of
+  # sr_jax.models.discriminators.DISCRIMINATORS; '' trains PSNR-oriented with the plain step.
+  c.gan = ml_collections.ConfigDict()
+  c.gan.discriminator = ""
+  c.gan.num_feat = 64
+  c.gan.loss = "vanilla"  # sr_jax.losses.adversarial.GAN_LOSSES
+  c.gan.weight = 5e-3  # of the generator's adversarial term, logged as train/gan
+  c.gan.gp_weight = 10.0  # wgan_gp's gradient-penalty λ
+  c.gan.optim = c.optim.copy_and_resolve_references()  # the discriminator's, as config.optim
+
   c.val = ml_collections.ConfigDict()
   # name → folder of HR images, or "skimage:name,name" for scikit-image photos.
   c.val.sets = ml_collections.ConfigDict({"Set5": f"{DATA_ROOT}/Set5/HR",
@@ -85,7 +120,19 @@ def default_config() -> ml_collections.ConfigDict:
   c.val.pad_multiple = 16  # LR sizes are padded up to multiples of this: fewer compiles
   c.val.batch_size = 4
   c.val.num_logged_images = 3
+  c.val.self_ensemble = False  # mean over the 8 flips/transpositions (EDSR+, RCAN+)
+  c.val.tile = 0  # > 0: LR tiles of this side, for models whose memory grows with the image
+  c.val.tile_overlap = 32  # LR pixels shared by neighbouring tiles (SwinIR's default)
   return c
+
+
+def load_recipe(path: str | os.PathLike, arg=None) -> ml_collections.ConfigDict:
+  """get_config(arg) of another recipe file: a GAN stage starts from its PSNR stage's recipe."""
+  path = pathlib.Path(path)
+  spec = importlib.util.spec_from_file_location(f"recipe_{path.stem}", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config(arg)
 
 
 def _fail(key: str, message: str):
@@ -121,14 +168,19 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
   _one_of(c, "data.source", SOURCES)
   if c.data.source == "folder" and not any(c.data.dirs):
     _fail("data.dirs", "names no folder, but data.source is 'folder'")
+  if c.data.source == "arrayrecord" and not c.data.arrayrecord_path:
+    _fail("data.arrayrecord_path", "is empty, but data.source is 'arrayrecord'")
   for key in ("data.hr_patch", "train.batch_size", "train.num_steps", "train.log_every",
               "train.eval_every", "train.checkpoint_every", "train.keep_checkpoints",
-              "optim.learning_rate", "val.pad_multiple", "val.batch_size"):
+              "val.pad_multiple", "val.batch_size"):
     _positive(c, key)
-  _one_of(c, "data.degradation", tuple(pipeline.DEGRADATIONS))
+  _one_of(c, "data.degradation", pipeline.NAMES)
+  if c.data.degradation == "realesrgan":
+    validate_degradation(c)
+  elif c.data.degradation_device:
+    _fail("data.degradation_device", "only 'realesrgan' runs on the device")
   for key in ("data.num_workers", "data.read_threads", "data.host_prefetch",
-              "data.device_prefetch", "train.keep_best", "optim.warmup_steps",
-              "optim.clip_norm", "optim.weight_decay"):
+              "data.device_prefetch", "train.keep_best"):
     _positive(c, key, allow_zero=True)
   if c.data.hr_patch % c.scale:
     _fail("data.hr_patch", f"{c.data.hr_patch} is not divisible by scale {c.scale}")
@@ -138,14 +190,10 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
     _fail("train.ema_decay", f"must be in [0, 1), got {c.train.ema_decay!r}")
   _one_of(c, "train.loss", tuple(pixel.PIXEL_LOSSES))
 
-  _one_of(c, "optim.name", OPTIMIZERS)
-  _one_of(c, "optim.schedule", SCHEDULES)
-  if c.optim.name == "adam" and c.optim.weight_decay:
-    _fail("optim.weight_decay", "is ignored by 'adam'; set optim.name='adamw'")
-  if c.optim.schedule == "multistep" and list(c.optim.milestones) != sorted(c.optim.milestones):
-    _fail("optim.milestones", f"must be increasing, got {tuple(c.optim.milestones)}")
-  if c.optim.schedule == "cosine_restarts" and not all(p > 0 for p in c.optim.restart_periods):
-    _fail("optim.restart_periods", "must be positive cycle lengths")
+  validate_optim(c, "optim")
+  validate_losses(c)
+  if c.gan.discriminator:
+    validate_gan(c)
 
   if not c.val.sets:
     _fail("val.sets", "names no validation set")
@@ -153,6 +201,61 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
   if best_set not in c.val.sets:
     _fail("val.best_metric", f"{c.val.best_metric!r} names no set in val.sets "
           f"({', '.join(c.val.sets)})")
+  _positive(c, "val.tile", allow_zero=True)
+  if c.val.tile and not 0 <= c.val.tile_overlap < c.val.tile:
+    _fail("val.tile_overlap", f"must be in [0, val.tile={c.val.tile}), got {c.val.tile_overlap!r}")
+
+
+def validate_optim(c: ml_collections.ConfigDict, prefix: str) -> None:
+  """An optimizer section: config.optim, or the discriminator's config.gan.optim."""
+  o = _get(c, prefix)
+  _positive(c, f"{prefix}.learning_rate")
+  for key in ("warmup_steps", "clip_norm", "weight_decay"):
+    _positive(c, f"{prefix}.{key}", allow_zero=True)
+  _one_of(c, f"{prefix}.name", OPTIMIZERS)
+  _one_of(c, f"{prefix}.schedule", SCHEDULES)
+  if o.name == "adam" and o.weight_decay:
+    _fail(f"{prefix}.weight_decay", f"is ignored by 'adam'; set {prefix}.name='adamw'")
+  if o.schedule == "multistep" and list(o.milestones) != sorted(o.milestones):
+    _fail(f"{prefix}.milestones", f"must be increasing, got {tuple(o.milestones)}")
+  if o.schedule == "cosine_restarts" and not all(p > 0 for p in o.restart_periods):
+    _fail(f"{prefix}.restart_periods", "must be positive cycle lengths")
+
+
+def validate_losses(c: ml_collections.ConfigDict) -> None:
+  """Weights >= 0; feature terms name VGG19 layers; only the GAN step has terms beyond pixel."""
+  for term in ("pixel", "perceptual", "style", "tv"):
+    _positive(c, f"losses.{term}", allow_zero=True)
+  if not c.gan.discriminator:
+    if not c.losses.pixel:
+      _fail("losses.pixel", "is 0, but the plain (PSNR) step trains on it alone")
+    for term in ("perceptual", "style", "tv"):
+      if c.losses[term]:
+        _fail(f"losses.{term}", "trains in the GAN step only: set config.gan.discriminator")
+  known = vgg.layer_names(19)
+  for term in ("perceptual", "style"):
+    _one_of(c, f"losses.{term}_criterion", tuple(perceptual.CRITERIA))
+    if not c.losses[term]:
+      continue
+    if not c.losses[f"{term}_layers"]:
+      _fail(f"losses.{term}_layers", "names no VGG19 layer")
+    for name in c.losses[f"{term}_layers"]:
+      if name not in known:
+        _fail(f"losses.{term}_layers.{name}", f"is not a VGG19 layer; known: {', '.join(known)}")
+      _positive(c, f"losses.{term}_layers.{name}", allow_zero=True)
+
+
+def validate_gan(c: ml_collections.ConfigDict) -> None:
+  _one_of(c, "gan.discriminator", tuple(discriminators.DISCRIMINATORS))
+  _one_of(c, "gan.loss", tuple(adversarial.GAN_LOSSES))
+  _positive(c, "gan.weight")
+  _positive(c, "gan.num_feat")
+  _positive(c, "gan.gp_weight", allow_zero=True)
+  validate_optim(c, "gan.optim")
+  multiple = 32 if c.gan.discriminator == "vgg128" else 8  # stride-2 stages of each
+  if c.data.hr_patch % multiple:
+    _fail("data.hr_patch", f"{c.data.hr_patch} is not a multiple of {multiple}, as the "
+          f"{c.gan.discriminator} discriminator needs")
 
 
 def validate_model(c: ml_collections.ConfigDict) -> None:
@@ -168,3 +271,56 @@ def validate_model(c: ml_collections.ConfigDict) -> None:
     if key not in fields:
       _fail(f"model.{key}", f"{c.model.name} has no field {key!r}; fields: {', '.join(fields)}")
   _one_of(c, "model.dtype", DTYPES)
+
+
+def _probability(c, key: str):
+  value = _get(c, key)
+  if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+    _fail(key, f"must be a probability in [0, 1], got {value!r}")
+
+
+def _distribution(c, key: str, n: int):
+  value = tuple(_get(c, key))
+  if len(value) != n or min(value) < 0 or abs(sum(value) - 1) > 1e-6:
+    _fail(key, f"must be {n} probabilities summing to 1, got {value!r}")
+
+
+def _range(c, key: str, lo: float, hi: float, around_one: bool = False):
+  """(a, b) with lo <= a <= b <= hi; around_one: a <= 1 <= b (draws below and above 1)."""
+  value = tuple(_get(c, key))
+  if len(value) != 2 or not lo <= value[0] <= value[1] <= hi or (
+      around_one and not value[0] <= 1 <= value[1]):
+    bounds = f"[{lo}, {hi}]" + (" around 1" if around_one else "")
+    _fail(key, f"must be a (low, high) range in {bounds}, got {value!r}")
+
+
+def validate_degradation(c: ml_collections.ConfigDict) -> None:
+  """config.degradation for 'realesrgan' (every probability and range of both stages)."""
+  if c.channels != 3:
+    _fail("channels", "realesrgan degrades RGB images: set channels=3")
+  inf = float("inf")
+  for stage in ("first", "second"):
+    s = f"degradation.{stage}"
+    for key in ("blur_prob", "sinc_prob", "gaussian_noise_prob", "gray_noise_prob"):
+      _probability(c, f"{s}.{key}")
+    _distribution(c, f"{s}.kernel_prob", len(degradations.KERNEL_TYPES))
+    _distribution(c, f"{s}.resize_prob", 3)
+    _range(c, f"{s}.kernel_size_range", 3, degradations.KERNEL_SIZE)
+    if any(k % 2 == 0 for k in _get(c, f"{s}.kernel_size_range")):
+      _fail(f"{s}.kernel_size_range", "kernel sizes must be odd")
+    _range(c, f"{s}.blur_sigma", 1e-3, inf)
+    _range(c, f"{s}.betag_range", 1e-3, inf, around_one=True)
+    _range(c, f"{s}.betap_range", 1e-3, inf, around_one=True)
+    _range(c, f"{s}.resize_range", 1e-3, inf, around_one=True)
+    _range(c, f"{s}.noise_range", 0, inf)
+    _range(c, f"{s}.poisson_scale_range", 0, inf)
+    _range(c, f"{s}.jpeg_range", 1, 100)
+  for key in ("degradation.final_sinc_prob", "degradation.jpeg_first_prob"):
+    _probability(c, key)
+  _positive(c, "degradation.usm.radius")
+  _positive(c, "degradation.usm.weight", allow_zero=True)
+  _positive(c, "degradation.usm.threshold", allow_zero=True)
+  _positive(c, "degradation.pool_size", allow_zero=True)
+  if c.data.degradation_device and c.degradation.pool_size % c.train.batch_size:
+    _fail("degradation.pool_size", f"{c.degradation.pool_size} is not a multiple of "
+          f"train.batch_size {c.train.batch_size}")

@@ -8,6 +8,7 @@ from absl import app, flags, logging
 import jax
 from ml_collections import config_flags
 
+from sr_jax import cache
 from sr_jax.config import ConfigError
 from sr_jax.data.images import DataError
 
@@ -19,6 +20,8 @@ flags.DEFINE_string("coordinator_address", None,
                     "host:port of process 0 for a multi-process run outside TPU/SLURM.")
 flags.DEFINE_integer("num_processes", None, "Processes in a multi-process run.")
 flags.DEFINE_integer("process_id", None, "This process's index in a multi-process run.")
+flags.DEFINE_string("compilation_cache", cache.DEFAULT_DIR,
+                    "Persistent XLA compilation cache: a restart skips compiling ('' disables).")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -51,6 +54,7 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   logging.get_absl_handler().addFilter(_QuietLibraries())
   initialize_distributed()
+  cache.enable(FLAGS.compilation_cache)
   from sr_jax.train import trainer  # pylint: disable=g-import-not-at-top
   logging.info("JAX %s: process %d/%d, %d devices (%s)", jax.__version__, jax.process_index(),
                jax.process_count(), jax.device_count(), jax.devices()[0].platform)

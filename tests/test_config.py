@@ -14,6 +14,7 @@ from sr_jax import config as config_lib
     ("optim.schedule", "linear", "config.optim.schedule"),
     ("val.best_metric", "Urban100/psnr_y", "config.val.best_metric"),
     ("train.batch_size", 0, "config.train.batch_size: must be > 0"),
+    ("val.tile", -8, "config.val.tile: must be >= 0"),
 ])
 def test_validate_names_the_key(key, value, message):
   c = config_lib.default_config()
@@ -21,6 +22,13 @@ def test_validate_names_the_key(key, value, message):
   section, field = key.split(".")
   c[section][field] = value
   with pytest.raises(config_lib.ConfigError, match=message.replace("(", r"\(")):
+    config_lib.validate(c)
+
+
+def test_tiles_must_overlap_less_than_their_side():
+  c = config_lib.default_config()
+  c.val.tile = 32  # the default overlap is 32 too
+  with pytest.raises(config_lib.ConfigError, match=r"config.val.tile_overlap: must be in \[0, val"):
     config_lib.validate(c)
 
 
@@ -58,3 +66,71 @@ def test_cli_errors_are_one_line_naming_the_key(tmp_path, args, expected):
   assert expected in last, proc.stderr[-2000:]
   assert "Compiled the train step" not in proc.stderr
   assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("degradation.first.blur_prob", 1.5, "config.degradation.first.blur_prob: must be a probability"),
+    ("degradation.second.kernel_prob", (0.5, 0.5, 0.1, 0, 0, 0), "second.kernel_prob: must be 6"),
+    ("degradation.first.resize_range", (1.1, 1.5), "first.resize_range: must be a \\(low, high\\)"),
+    ("degradation.second.jpeg_range", (30, 120), "second.jpeg_range"),
+    ("degradation.first.kernel_size_range", (6, 21), "first.kernel_size_range: kernel sizes must be odd"),
+    ("degradation.pool_size", 100, "config.degradation.pool_size: 100 is not a multiple of"),
+    ("channels", 1, "config.channels: realesrgan degrades RGB"),
+])
+def test_realesrgan_settings_are_validated(key, value, message):
+  c = config_lib.default_config()
+  c.data.degradation = "realesrgan"
+  c.data.degradation_device = True
+  c.train.batch_size = 12  # the default pool of 180 is 15 batches
+  config_lib.validate(c)
+  _assert_rejected(c, key, value, message)
+
+
+def test_only_realesrgan_runs_on_the_device():
+  c = config_lib.default_config()
+  c.data.degradation_device = True
+  with pytest.raises(config_lib.ConfigError, match="config.data.degradation_device"):
+    config_lib.validate(c)
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("losses.perceptual", 1.0, "config.losses.perceptual: trains in the GAN step only"),
+    ("losses.pixel", 0.0, "config.losses.pixel: is 0, but the plain"),
+    ("losses.tv", -1.0, "config.losses.tv: must be >= 0"),
+    ("gan.discriminator", "patchgan", "config.gan.discriminator: 'patchgan' is not one of"),
+])
+def test_losses_are_validated(key, value, message):
+  c = config_lib.default_config()
+  section, field = key.split(".")
+  c[section][field] = value
+  with pytest.raises(config_lib.ConfigError, match=message):
+    config_lib.validate(c)
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("losses.perceptual_layers", {"conv6_1": 1.0},
+     "config.losses.perceptual_layers.conv6_1: is not a VGG19 layer"),
+    ("losses.style_criterion", "l3", "config.losses.style_criterion: 'l3' is not one of"),
+    ("gan.loss", "relativistic", "config.gan.loss: 'relativistic' is not one of"),
+    ("gan.weight", 0.0, "config.gan.weight: must be > 0"),
+    ("gan.optim.schedule", "linear", "config.gan.optim.schedule: 'linear' is not one of"),
+    ("data.hr_patch", 48, "config.data.hr_patch: 48 is not a multiple of 32, as the vgg128"),
+])
+def test_gan_settings_are_validated(key, value, message):
+  c = config_lib.default_config()
+  c.gan.discriminator = "vgg128"
+  c.data.hr_patch = 96
+  c.losses.perceptual = 1.0
+  config_lib.validate(c)
+  _assert_rejected(c, key, value, message)
+
+
+def _assert_rejected(c, key, value, message):
+  """Sets the dotted `key` of a valid config to `value`; validation must then fail."""
+  *parents, field = key.split(".")
+  node = c
+  for part in parents:
+    node = node[part]
+  node[field] = value
+  with pytest.raises(config_lib.ConfigError, match=message):
+    config_lib.validate(c)

@@ -102,6 +102,7 @@ def realesrgan_defaults() -> ml_collections.ConfigDict:
       "final_sinc_prob": 0.8,
       "jpeg_first_prob": 0.5,  # order of [resize to LR + sinc] and [JPEG] at the end
       "degrade_sharpened": True,  # Real-ESRGAN blurs the USM-sharpened GT, not the GT itself
+      "usm_target": True,  # pixel/perceptual losses compare with the USM-sharpened GT; the GAN with the GT
       "usm": ml_collections.ConfigDict({"weight": 0.5, "radius": 50, "threshold": 10}),
       "pool_size": 180,  # training-pair pool; a multiple of the per-step batch
   })

@@ -4,8 +4,11 @@
 - 'skimage': the colour photographs inside scikit-image's package data, so a fresh machine
   trains with no download;
 - 'tfds': a TFDS dataset such as `div2k/bicubic_x2` through `tfds.data_source` (the
-  dataset must already be prepared in array_record format).
+  dataset must already be prepared in array_record format);
+- 'arrayrecord': PNG records in the ArrayRecord shards that `python -m sr_jax.data.prepare` packs
+  (`config.data.arrayrecord_path`: their folder, or one shard), read through grain.
 """
+import io
 import pathlib
 from typing import Sequence
 
@@ -72,8 +75,35 @@ class TfdsImages:
     return hr if self.channels == 3 else images.rgb_to_y_uint8(hr)
 
 
+class ArrayRecordImages:
+  """Decodes the PNG record at each index; an image smaller than `min_size` fails when read
+  (`prepare` logs the smallest side, and sub-images all have the same one)."""
+
+  def __init__(self, path: str, channels: int = 3, min_size: int = 0):
+    import grain  # pylint: disable=g-import-not-at-top
+    root = pathlib.Path(path)
+    shards = sorted(root.glob("*.array_record")) if root.is_dir() else [root]
+    if not shards or not all(p.is_file() for p in shards):
+      raise images.DataError(f"{path}: no .array_record shards (python -m sr_jax.data.prepare)")
+    self._source = grain.sources.ArrayRecordDataSource([str(p) for p in shards])
+    self.channels = channels
+    self.min_size = min_size
+
+  def __len__(self) -> int:
+    return len(self._source)
+
+  def __getitem__(self, index: int) -> np.ndarray:
+    img = images.load_image(io.BytesIO(self._source[index]), self.channels)
+    if min(img.shape[:2]) < self.min_size:
+      raise images.DataError(f"arrayrecord record {index}: {img.shape[0]}x{img.shape[1]} is "
+                             f"smaller than the {self.min_size}-pixel HR patch")
+    return img
+
+
 def training_source(data_config, channels: int):
   """The grain data source for `config.data`."""
+  if data_config.source == "arrayrecord":
+    return ArrayRecordImages(data_config.arrayrecord_path, channels, data_config.hr_patch)
   if data_config.source == "tfds":
     return TfdsImages(data_config.tfds_name, data_config.tfds_split,
                       data_config.tfds_data_dir, channels)

@@ -13,10 +13,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sr_jax.data import images, sources
+from sr_jax.data import degradations, images, sources
 from sr_jax.metrics import image_quality
 from sr_jax.ops import imresize
 from sr_jax.train import sharding
+
+
+# Benchmark LR protocols: bicubic (BI) and RDN's BD and DN (DN with a fixed noise seed, so every
+# evaluation sees the same LR).
+DEGRADATIONS = {"bicubic": imresize.bicubic_downscale, "bd": degradations.bd, "dn": degradations.dn}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -42,10 +42,11 @@ class Checkpointer:
     return self.manager.latest_step()
 
   def save(self, step: int, state: TrainState, data_iter, metrics=None, force=False) -> bool:
-    return self.manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state),
-        data=grain.checkpoint.CheckpointSave(data_iter),
-        config=ocp.args.JsonSave(self._config_json)), metrics=metrics, force=force)
+    """data_iter None: no input-pipeline state, e.g. for converted weights (sr_jax.convert)."""
+    items = {"state": ocp.args.StandardSave(state), "config": ocp.args.JsonSave(self._config_json)}
+    if data_iter is not None:
+      items["data"] = grain.checkpoint.CheckpointSave(data_iter)
+    return self.manager.save(step, args=ocp.args.Composite(**items), metrics=metrics, force=force)
 
   def save_final(self, step: int, state: TrainState, data_iter):
     """Saves now unless this step is already saved (interrupts, preemption)."""

@@ -18,21 +18,33 @@ class TrainState:
   opt_state: Any
   ema_params: Any  # None when the EMA is off
   rng: jax.Array  # raw key data (uint32), checkpointable as a plain array
+  pool: Any = None  # Real-ESRGAN's training-pair pool (degradations.Pool) when the step degrades
 
 
 def init_state(model: nn.Module, tx: optax.GradientTransformation, lr_shape, seed: int,
-               use_ema: bool) -> TrainState:
+               use_ema: bool, pool=None) -> TrainState:
   rng = jax.random.key(seed)
   init_rng, rng = jax.random.split(rng)
   variables = model.init(init_rng, jnp.zeros(lr_shape, jnp.float32))
   params = variables.pop("params")
   return TrainState(step=jnp.zeros((), jnp.int32), params=params, model_state=variables,
                     opt_state=tx.init(params), ema_params=params if use_ema else None,
-                    rng=jax.random.key_data(rng))
+                    rng=jax.random.key_data(rng), pool=pool)
 
 
 def to_unit(x: jax.Array) -> jax.Array:
   return x.astype(jnp.float32) / 255.0
+
+
+def step_key(state) -> jax.Array:
+  """This step's key: the state's key folded with the step, so a resumed run draws the same."""
+  return jax.random.fold_in(jax.random.wrap_key_data(state.rng), state.step)
+
+
+def host_pairs(batch, key, pool):
+  """The default `prepare_batch`: pairs made on the host, uint8 → [0, 1]."""
+  del key
+  return jax.tree.map(to_unit, batch), pool
 
 
 def multi_level_loss(loss_fn: Callable, outputs, hr: jax.Array) -> jax.Array:
@@ -47,11 +59,17 @@ def multi_level_loss(loss_fn: Callable, outputs, hr: jax.Array) -> jax.Array:
 
 
 def make_train_step(model: nn.Module, tx: optax.GradientTransformation,
-                    schedule: optax.Schedule, loss_fn: Callable, ema_decay: float):
-  """step(state, batch) → (state, metrics); batch holds uint8 'lr' and 'hr' arrays."""
+                    schedule: optax.Schedule, loss_fn: Callable, ema_decay: float,
+                    prepare_batch: Callable = host_pairs):
+  """step(state, batch) → (state, metrics).
+
+  prepare_batch(batch, key, pool) → ({'lr', 'hr'[, 'gt'], float in [0, 1]}, new pool) turns the
+  host batch into model input and loss target inside jit (`sr_jax.train.inputs`).
+  """
 
   def train_step(state: TrainState, batch):
-    lr, hr = to_unit(batch["lr"]), to_unit(batch["hr"])
+    inputs, pool = prepare_batch(batch, step_key(state), state.pool)
+    lr, hr = inputs["lr"], inputs["hr"]
     mutable = list(state.model_state) or False
 
     def loss_of(params):
@@ -67,9 +85,9 @@ def make_train_step(model: nn.Module, tx: optax.GradientTransformation,
     if ema is not None:
       ema = optax.incremental_update(params, ema, 1.0 - ema_decay)
     metrics = {"loss": loss, "learning_rate": schedule(state.step),
-               "grad_norm": optax.global_norm(grads)}
+               "grad_norm": optax.tree.norm(grads)}
     new_state = state.replace(step=state.step + 1, params=params, model_state=model_state,
-                              opt_state=opt_state, ema_params=ema)
+                              opt_state=opt_state, ema_params=ema, pool=pool)
     return new_state, metrics
 
   return train_step

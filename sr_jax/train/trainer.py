@@ -20,9 +20,9 @@ import numpy as np
 from sr_jax import config as config_lib
 from sr_jax import models
 from sr_jax.data import pipeline, sources
-from sr_jax.losses import pixel
-from sr_jax.metrics import benchmark
-from sr_jax.train import checkpoint, optim, sharding, step as step_lib, writers
+from sr_jax.losses import objective
+from sr_jax.metrics import benchmark, predictors
+from sr_jax.train import checkpoint, gan, inputs, optim, sharding, step as step_lib, writers
 
 
 def build_model(config: ml_collections.ConfigDict):
@@ -37,18 +37,25 @@ def predict_fn(model):
 
 
 def load_validation_sets(config):
-  return {name: benchmark.load_set(spec, config.scale, config.channels)
+  """Benchmark LR made as the training LR is for BD/DN runs, bicubic otherwise."""
+  degrade = benchmark.DEGRADATIONS.get(config.data.degradation, benchmark.DEGRADATIONS["bicubic"])
+  return {name: benchmark.load_set(spec, config.scale, config.channels, degrade)
           for name, spec in config.val.sets.items()}
 
 
 def _initial_params(config, state: step_lib.TrainState) -> step_lib.TrainState:
-  """`config.init_from`: start from another run's (EMA) parameters, e.g. a PSNR-oriented one."""
+  """`config.init_from`: start from another run's (EMA) generator, e.g. a PSNR-oriented one.
+
+  Its BatchNorm statistics come too (SRResNet); a GAN's discriminator starts fresh."""
   _, restored, step = checkpoint.load_run(config.init_from)
-  params = restored["ema_params"] or restored["params"]
   logging.info("Initialising parameters from %s (step %d)", config.init_from, step)
-  params = jax.tree.map(lambda new, old: jnp.asarray(old, new.dtype).reshape(new.shape),
-                        state.params, params)
-  return state.replace(params=params, ema_params=params if state.ema_params is not None else None)
+  like = lambda new, old: jax.tree.map(
+      lambda n, o: jnp.asarray(o, n.dtype).reshape(n.shape), new, old)
+  params = like(state.params, restored["ema_params"] or restored["params"])
+  model_state = (like(state.model_state, restored["model_state"]) if state.model_state
+                 else state.model_state)
+  return state.replace(params=params, model_state=model_state,
+                       ema_params=params if state.ema_params is not None else None)
 
 
 def _log_validation(writer, step, results, kept, sets, scale):
@@ -72,6 +79,7 @@ class Setup:
   train_step: Any  # jax.jit-wrapped, not yet compiled
   batch_spec: dict  # ShapeDtypeStructs of one global batch, with its sharding
   host_dataset: Any  # grain IterDataset of this process's host batches
+  step_args: tuple = ()  # train_step(state, batch, *step_args): frozen networks (the GAN's VGG)
 
 
 def setup(config: ml_collections.ConfigDict) -> Setup:
@@ -84,23 +92,29 @@ def setup(config: ml_collections.ConfigDict) -> Setup:
   tx = optim.make_optimizer(config.optim, schedule)
   lr_patch = config.data.hr_patch // config.scale
 
-  init = lambda: step_lib.init_state(model, tx, (1, lr_patch, lr_patch, config.channels),
-                                     config.seed, config.train.ema_decay > 0)
+  lr_shape = (1, lr_patch, lr_patch, config.channels)
+  if config.gan.discriminator:  # perceptual + adversarial training; loads VGG before compiling
+    init, step_fn, step_args = gan.build(config, model, tx, schedule, lr_shape)
+  else:
+    init = lambda: step_lib.init_state(model, tx, lr_shape, config.seed,
+                                       config.train.ema_decay > 0, inputs.init_pool(config))
+    step_fn = step_lib.make_train_step(model, tx, schedule, objective.pixel_loss(config),
+                                       config.train.ema_decay, inputs.prepare_batch(config))
+    step_args = ()
   state_sharding = jax.tree.map(lambda _: sharding.replicated(mesh), jax.eval_shape(init))
   state = jax.jit(init, out_shardings=state_sharding)()
   batch = sharding.batch_sharding(mesh)
+  step_args = jax.device_put(step_args, sharding.replicated(mesh))
   train_step = jax.jit(
-      step_lib.make_train_step(model, tx, schedule, pixel.PIXEL_LOSSES[config.train.loss],
-                               config.train.ema_decay),
-      in_shardings=(state_sharding, batch),
+      step_fn, in_shardings=(state_sharding, batch) + (sharding.replicated(mesh),) * len(step_args),
       out_shardings=(state_sharding, sharding.replicated(mesh)), donate_argnums=(0,))
-  spec = lambda side: jax.ShapeDtypeStruct(
-      (config.train.batch_size, side, side, config.channels), jnp.uint8, sharding=batch)
+  batch_spec = {k: jax.ShapeDtypeStruct((config.train.batch_size, *s.shape), s.dtype, sharding=batch)
+                for k, s in pipeline.element_spec(config.data, config.scale, config.channels,
+                                                  config.degradation).items()}
   host_dataset = pipeline.training_dataset(
       source, config.data, config.scale, config.train.batch_size, config.seed,
-      jax.process_index(), jax.process_count())
-  return Setup(mesh, model, state, state_sharding, train_step,
-               {"lr": spec(lr_patch), "hr": spec(config.data.hr_patch)}, host_dataset)
+      jax.process_index(), jax.process_count(), config.degradation)
+  return Setup(mesh, model, state, state_sharding, train_step, batch_spec, host_dataset, step_args)
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
@@ -124,12 +138,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   start = start or 0
 
   t0 = time.time()
-  train_step = run.train_step.lower(checkpoint.abstract_like(state), run.batch_spec).compile()
+  train_step = run.train_step.lower(checkpoint.abstract_like(state), run.batch_spec,
+                                    *run.step_args).compile()
   logging.info("Compiled the train step in %.1f s", time.time() - t0)
 
   bench = benchmark.Benchmark(val_sets, config.scale, config.val.pad_multiple,
                               config.val.batch_size, mesh)
-  evaluate_batch = bench.compile(predict_fn(model))
+  evaluate_batch = bench.compile(predictors.for_evaluation(
+      predict_fn(model), config.scale, config.val.self_ensemble, config.val.tile,
+      config.val.tile_overlap))
   writer = writers.create_writer(str(workdir))
   if jax.process_index() == 0:
     _write_run_info(workdir, config, state, train_step)
@@ -143,7 +160,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   step, pending, scalars = start, [], {}
   try:
     while step < config.train.num_steps:
-      state, metrics = train_step(state, next(data_iter))
+      state, metrics = train_step(state, next(data_iter), *run.step_args)
       step += 1
       pending.append(metrics)
       progress(step)

@@ -1,7 +1,9 @@
 """The grain pipeline: pairs, determinism, checkpointed resume, process sharding."""
 import numpy as np
+import pytest
 
 from sr_jax.config import default_config
+from sr_jax.data import degradations as deg
 from sr_jax.data import pipeline, sources
 from sr_jax.ops import imresize
 
@@ -56,3 +58,78 @@ def test_processes_split_each_global_batch_in_order():
   for k in range(2):
     np.testing.assert_array_equal(
         np.concatenate([parts[0][k]["hr"], parts[1][k]["hr"]]), single[k]["hr"])
+
+
+def _pair(name, seed=5, hr_side=24, **data):
+  """One MakePair element and the rng as the degradation saw it (augment off: two crop draws)."""
+  c = _config(hr_patch=hr_side)
+  c.data.degradation = name
+  c.data.augment = False
+  c.data.update(data)
+  hr = np.random.default_rng(seed).integers(0, 256, (hr_side, hr_side, 3), dtype=np.uint8)
+  out = pipeline.make_pair(c.data, 2, c.degradation).random_map(hr, np.random.default_rng(seed))
+  rng = np.random.default_rng(seed)
+  rng.integers(0, 1), rng.integers(0, 1)
+  return c, hr, out, rng
+
+
+@pytest.mark.parametrize("name", pipeline.NAMES)
+def test_every_degradation_makes_uint8_pairs(name):
+  c = _config()
+  c.data.degradation = name
+  source = sources.training_source(c.data, 3)
+  batch = next(iter(pipeline.training_dataset(source, c.data, 2, 4, 0, degradation_cfg=c.degradation)))
+  assert batch["hr"].shape == (4, 24, 24, 3) and batch["lr"].shape == (4, 12, 12, 3)
+  assert all(v.dtype == np.uint8 for v in batch.values())
+  assert set(batch) == ({"lr", "hr", "gt"} if name == "realesrgan" else {"lr", "hr"})
+  bicubic = np.stack([imresize.to_uint8(imresize.imresize(hr, 0.5)) for hr in batch.get("gt", batch["hr"])])
+  assert (name == "bicubic") == np.array_equal(batch["lr"], bicubic)
+
+
+@pytest.mark.parametrize("name,fn", [("bd", deg.bd), ("dn", deg.dn), ("lanczos3", None)])
+def test_classical_pairs_match_the_library_bit_for_bit(name, fn):
+  _, hr, out, rng = _pair(name)
+  expected = fn(hr, 2, rng) if fn else imresize.to_uint8(imresize.imresize(hr, 0.5, "lanczos3"))
+  np.testing.assert_array_equal(out["lr"], expected)
+  np.testing.assert_array_equal(out["hr"], hr)
+
+
+def test_realesrgan_host_pair_degrades_and_targets_the_sharpened_gt():
+  c, hr, out, rng = _pair("realesrgan")
+  sharp = deg.usm_sharpen(hr.astype(np.float32) / 255, **c.degradation.usm)
+  params = deg.sample_params(rng, c.degradation, hr.shape, 2)
+  np.testing.assert_array_equal(out["lr"], deg.apply_cpu(sharp, params))
+  np.testing.assert_array_equal(out["hr"], imresize.to_uint8(sharp * 255))
+  np.testing.assert_array_equal(out["gt"], hr)
+  assert not np.array_equal(out["hr"], hr)
+
+
+def test_realesrgan_device_element_is_hr_and_the_sampled_params():
+  c, hr, out, rng = _pair("realesrgan", degradation_device=True)
+  params = deg.sample_params(rng, c.degradation, hr.shape, 2)
+  del params["noise_seed"]
+  assert set(out) == {"hr", *params}
+  np.testing.assert_array_equal(out["hr"], hr)
+  for k, v in params.items():
+    np.testing.assert_array_equal(out[k], v)
+  spec = pipeline.element_spec(c.data, 2, 3, c.degradation)
+  assert {k: (s.shape, s.dtype) for k, s in spec.items()} == {
+      k: (np.shape(v), np.asarray(v).dtype) for k, v in out.items()}
+
+
+def test_realesrgan_resumes_with_the_same_lr_bits():
+  c = _config()
+  c.data.degradation = "realesrgan"
+  source = sources.training_source(c.data, 3)
+  make = lambda: iter(pipeline.training_dataset(source, c.data, 2, 4, 0,
+                                                 degradation_cfg=c.degradation))
+  straight = make()
+  expected = [next(straight) for _ in range(3)]
+  first = make()
+  next(first)
+  resumed = make()
+  resumed.set_state(first.get_state())
+  for want in expected[1:]:
+    got = next(resumed)
+    for k in ("lr", "hr", "gt"):
+      np.testing.assert_array_equal(want[k], got[k])

@@ -1,0 +1,48 @@
+"""Real-ESRNet and Real-ESRGAN ×4 (RESRGAN-cfg): RRDBNet on Real-ESRGAN's second-order degradations.
+
+Preset 'net' (Real-ESRNet): RRDBNet 23 blocks, L1, GT 256, batch 48 (12/GPU × 4), Adam lr 2e-4,
+1000k iterations, data.degradation='realesrgan' (config.degradation: its defaults), EMA 0.999.
+Default (Real-ESRGAN): from the 'net' run (--config.init_from=NET_WORKDIR); loss 1.0 · L1
++ 1.0 · L1 on VGG19 {conv1_2: 0.1, conv2_2: 0.1, conv3_4: 1, conv4_4: 1, conv5_4: 1} (before
+ReLU) + 0.1 · vanilla GAN from the U-Net discriminator with spectral norm (64 features, skip
+connections); lr 1e-4 for both networks, 400k iterations. As in the released options, the
+content terms compare with the USM-sharpened GT and the discriminator sees the plain GT. Also
+from those options, not in published-numbers.md: Adam β = (0.9, 0.99), and a constant lr (their
+single MultiStepLR milestone falls on the last iteration). DF2K+OST is not available: DIV2K
+(TFDS) stands in. VGG19 weights: python -m sr_jax.tools.vgg --fetch.
+"""
+import pathlib
+
+from sr_jax.config import load_recipe
+
+PRESETS = ("default", "net")
+
+
+def get_config(arg=None):
+  preset = arg or "default"
+  if preset not in PRESETS:
+    raise ValueError(f"realesrgan presets: {', '.join(PRESETS)}; got {preset!r}")
+  c = load_recipe(pathlib.Path(__file__).with_name("rrdbnet.py"), "x4")
+  c.data.degradation = "realesrgan"
+  c.data.hr_patch = 256
+  c.train.batch_size = 48
+  c.train.loss = "l1"
+  c.train.ema_decay = 0.999
+  c.train.num_steps = 1_000_000 if preset == "net" else 400_000
+  for o in (c.optim, c.gan.optim):
+    o.name = "adam"
+    o.learning_rate = 2e-4 if preset == "net" else 1e-4
+    o.b1, o.b2 = 0.9, 0.99
+    o.schedule = "constant"
+  if preset == "net":
+    return c
+  c.losses.pixel = 1.0
+  c.losses.perceptual = 1.0
+  c.losses.perceptual_layers = {"conv1_2": 0.1, "conv2_2": 0.1, "conv3_4": 1.0, "conv4_4": 1.0,
+                                "conv5_4": 1.0}
+  c.losses.perceptual_criterion = "l1"
+  c.gan.discriminator = "unet_sn"
+  c.gan.num_feat = 64
+  c.gan.loss = "vanilla"
+  c.gan.weight = 0.1
+  return c

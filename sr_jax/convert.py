@@ -1,0 +1,221 @@
+"""python -m sr_jax.convert --arch=NAME --src=FILE.pth --dst=DIR [--scale=S]
+    [--config=configs/NAME.py:preset]
+
+Loads pretrained PyTorch weights (the official repositories' or BasicSR's key names) into the
+Flax model of a config and writes them as a run in DIR: `python -m sr_jax.evaluate
+--workdir=DIR` evaluates it and `--config.init_from=DIR` fine-tunes from it. The config
+(default: configs/NAME.py:xS) must describe the file's architecture (blocks, features, ...);
+every key that maps nowhere, parameter left without a value or shape that differs is reported.
+"""
+import dataclasses
+import pathlib
+import re
+import sys
+from typing import Callable
+
+from absl import app, flags
+from flax import traverse_util
+import jax
+import jax.numpy as jnp
+import ml_collections
+from ml_collections import config_flags
+from ml_collections.config_flags.config_flags import ConfigFileFlagParser
+import numpy as np
+
+from sr_jax import config as config_lib
+from sr_jax.train import checkpoint, trainer
+
+_CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
+
+
+def _from_range_255(path: str, value: np.ndarray) -> np.ndarray:
+  """EDSR and RCAN are trained on [0, 255] (rgb_range / img_range 255), these models on [0, 1].
+
+  ReLU networks are positively homogeneous, so dividing every bias by 255 scales the whole
+  residual path by 1/255; only channel attention's sigmoid must see unscaled logits, so its
+  up-projection keeps its bias and takes a 255× kernel instead.
+  """
+  if "ChannelAttention_0/Conv_1/" in path:
+    return value * 255 if path.endswith("kernel") else value
+  return value / 255 if path.endswith("bias") else value
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+  """How one architecture's PyTorch module paths map onto its Flax module paths."""
+  # (regex fully matching a PyTorch module path, Flax path template for match.expand or a
+  # function of the match); the first rule that matches wins.
+  rules: tuple[tuple[str, str | Callable[[re.Match], str]], ...]
+  skip: str = "$^"  # PyTorch entries with no Flax counterpart (buffers, fixed mean shifts)
+  rescale: Callable[[str, np.ndarray], np.ndarray] | None = None
+
+
+def _every_other(template: str) -> Callable[[re.Match], str]:
+  """Sequential(conv, act or shuffle, conv, ...): the conv at index 2k is Flax's Conv_k."""
+  return lambda m: template.format(*m.groups()[:-1], int(m.groups()[-1]) // 2)
+
+
+def _minus_one(template: str) -> Callable[[re.Match], str]:
+  """conv1, conv2, ... (1-based) → Conv_0, Conv_1, ..."""
+  return lambda m: template.format(*m.groups()[:-1], int(m.groups()[-1]) - 1)
+
+
+_MEAN_SHIFT = r"(sub|add)_mean\..*"
+
+LAYOUTS = {
+    # EDSR-PyTorch (head.0, body.N.body.0/2, body.<blocks>, tail.0.*, tail.1) and BasicSR.
+    "edsr": Layout((
+        (r"head\.0|conv_first", "head"),
+        (r"body\.(\d+)\.body\.(\d+)", _every_other("block_{}/Conv_{}")),
+        (r"body\.(\d+)\.conv([12])", _minus_one("block_{}/Conv_{}")),
+        (r"body\.\d+|conv_after_body", "body_end"),
+        (r"(?:tail\.0|upsample)\.(\d+)", _every_other("upsample/Conv_{}")),
+        (r"tail\.1|conv_last", "tail"),
+    ), skip=_MEAN_SHIFT, rescale=_from_range_255),
+    # RCAN-PyTorch: body.G.body.B.body.{0,2} convs and .3.conv_du.{0,2} channel attention,
+    # body.G.body.<blocks> the group's end conv, body.<groups> the body's.
+    "rcan": Layout((
+        (r"head\.0", "head"),
+        (r"body\.(\d+)\.body\.(\d+)\.body\.3\.conv_du\.(\d+)",
+         _every_other("group_{}/rcab_{}/ChannelAttention_0/Conv_{}")),
+        (r"body\.(\d+)\.body\.(\d+)\.body\.(\d+)", _every_other("group_{}/rcab_{}/Conv_{}")),
+        (r"body\.(\d+)\.body\.\d+", r"group_\1/end"),
+        (r"body\.\d+", "body_end"),
+        (r"tail\.0\.(\d+)", _every_other("upsample/Conv_{}")),
+        (r"tail\.1", "tail"),
+    ), skip=_MEAN_SHIFT, rescale=_from_range_255),
+    # ESRGAN's first release (model.0, model.1.sub.N.RDB1.conv1.0, model.1.sub.<blocks>,
+    # model.3/6/8/10), its later one (RRDB_trunk, trunk_conv, upconv1/2, HRconv) and BasicSR.
+    "rrdbnet": Layout((
+        (r"model\.0|conv_first", "conv_first"),
+        (r"(?:model\.1\.sub|RRDB_trunk|body)\.(\d+)\.(?:RDB|rdb)(\d)\.conv(\d)(?:\.0)?",
+         r"rrdb_\1/rdb\2/conv\3"),
+        (r"model\.1\.sub\.\d+|trunk_conv|conv_body", "conv_body"),
+        (r"model\.3|upconv1|conv_up1", "conv_up1"),
+        (r"model\.6|upconv2|conv_up2", "conv_up2"),
+        (r"model\.8|HRconv|conv_hr", "conv_hr"),
+        (r"model\.10|conv_last", "conv_last"),
+    )),
+    # BasicSR's MSRResNet.
+    "msrresnet": Layout((
+        (r"conv_first|conv_hr|conv_last", r"\g<0>"),
+        # ResBlockNoBN's `conv()(relu(conv()(x)))` creates the outer conv2 first: Conv_0.
+        (r"body\.(\d+)\.conv([12])", lambda m: f"block_{m[1]}/Conv_{2 - int(m[2])}"),
+        (r"upconv(\d)", _minus_one("upconv_{}")),
+    )),
+    # SwinIR's classical-SR model (pixelshuffle upsampler, one conv per RSTB).
+    "swinir": Layout((
+        (r"conv_first|conv_after_body|conv_last|norm", r"\g<0>"),
+        (r"patch_embed\.norm", "embed_norm"),
+        (r"layers\.(\d+)\.residual_group\.blocks\.(\d+)\.(?:mlp\.)?(\w+(?:\.\w+)?)",
+         lambda m: f"rstb_{m[1]}/block_{m[2]}/{m[3].replace('.', '/')}"),
+        (r"layers\.(\d+)\.conv", r"rstb_\1/conv"),
+        (r"conv_before_upsample\.0", "conv_before_upsample"),
+        (r"upsample\.(\d+)", _every_other("upsample/Conv_{}")),
+    ), skip=r".*\.(attn_mask|relative_position_index)"),
+}
+
+
+def _flax_module(layout: Layout, module: str) -> str | None:
+  for pattern, target in layout.rules:
+    m = re.fullmatch(pattern, module)
+    if m:
+      return target(m) if callable(target) else m.expand(target)
+  return None
+
+
+def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -> dict:
+  """Flax params shaped like `template` from a PyTorch state_dict of NumPy arrays.
+
+  Conv kernels OIHW → HWIO, Linear (out, in) → (in, out); pixel shuffles need nothing
+  (common.pixel_shuffle keeps PyTorch's channel order). Raises one ValueError listing every
+  key that maps nowhere, every parameter left without a value and every shape that differs.
+  """
+  layout = LAYOUTS[arch]
+  expected = traverse_util.flatten_dict(template, sep="/")
+  params, problems = {}, []
+  for key, value in state_dict.items():
+    key = key.removeprefix("module.")
+    if re.fullmatch(layout.skip, key):
+      continue
+    module, _, leaf = key.rpartition(".")
+    path = _flax_module(layout, module)
+    if path is None:
+      problems.append(f"{key}: maps to no {arch} parameter")
+      continue
+    name = {"weight": "kernel" if f"{path}/kernel" in expected else "scale"}.get(leaf, leaf)
+    target = f"{path}/{name}"
+    value = np.asarray(value, np.float32)
+    if name == "kernel":
+      value = value.transpose(2, 3, 1, 0) if value.ndim == 4 else value.T
+    if target not in expected:
+      problems.append(f"{key}: maps to {target}, which the config's {arch} does not have")
+    elif value.shape != expected[target].shape:
+      problems.append(f"{key}: {target} has shape {tuple(expected[target].shape)} in the "
+                      f"config's {arch}, the file's is {value.shape} (Flax layout)")
+    elif target in params:
+      problems.append(f"{key}: {target} is given twice")
+    else:
+      params[target] = value
+  problems += [f"{target}: no key of the file provides it" for target in expected
+               if target not in params]
+  if problems:
+    raise ValueError(f"the weights do not fit the config's {arch}:\n  " + "\n  ".join(problems))
+  if layout.rescale:
+    params = {k: layout.rescale(k, v) for k, v in params.items()}
+  return traverse_util.unflatten_dict(params, sep="/")
+
+
+def read_state_dict(path: str) -> dict[str, np.ndarray]:
+  """A .pth (torch) or .npz file's state_dict as NumPy arrays; BasicSR's {'params_ema': …}
+  or {'params': …} wrapper is unwrapped (the EMA weights when both are there)."""
+  if path.endswith(".npz"):
+    return dict(np.load(path))
+  import torch  # pylint: disable=g-import-not-at-top  (only .pth files need it)
+  raw = torch.load(path, map_location="cpu", weights_only=True)
+  raw = raw.get("params_ema", raw.get("params", raw))
+  return {k: v.float().numpy() for k, v in raw.items()}
+
+
+def model_template(model) -> dict:
+  """The model's Flax params as shapes (nothing allocated)."""
+  lr = jax.ShapeDtypeStruct((1, 16, 16, model.channels), jnp.float32)
+  return jax.eval_shape(model.init, jax.random.key(0), lr)["params"]
+
+
+def convert(arch: str, src: str, dst: str, config: ml_collections.ConfigDict) -> None:
+  """Writes `src` as a run in `dst`: its config and a checkpoint holding only the params."""
+  if config.model.name != arch:
+    raise config_lib.ConfigError(f"config.model.name is {config.model.name!r}, not {arch!r}")
+  config_lib.validate_model(config)
+  params = convert_state_dict(arch, read_state_dict(src),
+                              model_template(trainer.build_model(config)))
+  ckpt = checkpoint.Checkpointer(dst, config)
+  ckpt.save(0, {"params": params, "ema_params": None, "model_state": {}}, None, force=True)
+  ckpt.close()
+
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("arch", None, sorted(LAYOUTS), "Architecture of the PyTorch weights.")
+flags.DEFINE_string("src", None, "PyTorch weights (.pth, or a .npz of the state_dict).")
+flags.DEFINE_string("dst", None, "Run directory to write.")
+flags.DEFINE_integer("scale", None, "Upscaling factor (default: the config's).")
+config_flags.DEFINE_config_file("config", None, "Model recipe; default configs/ARCH.py:xSCALE.")
+flags.mark_flags_as_required(["arch", "src", "dst"])
+
+
+def main(argv):
+  del argv
+  config = FLAGS.config or ConfigFileFlagParser("config").parse(
+      f"{_CONFIGS / FLAGS.arch}.py" + (f":x{FLAGS.scale}" if FLAGS.scale else ""))
+  if FLAGS.scale and FLAGS.scale != config.scale:
+    sys.exit(f"error: --scale={FLAGS.scale}, but the config's scale is {config.scale}")
+  try:
+    convert(FLAGS.arch, FLAGS.src, FLAGS.dst, config)
+  except (ValueError, FileNotFoundError) as e:
+    sys.exit(f"error: {e}")
+  print(f"{FLAGS.dst}: {FLAGS.arch} x{config.scale} from {FLAGS.src}")
+
+
+if __name__ == "__main__":
+  app.run(main)

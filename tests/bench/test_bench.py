@@ -1,0 +1,63 @@
+"""The step benchmark CLI at tiny shapes (EDSR-baseline ×4, batch 2, LR 8): fields, FLOPs, table."""
+import importlib.util
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+# The analytic count leaves out elementwise work (ReLU, Adam, EMA, L1) that XLA counts: a few
+# per cent of an EDSR step at LR 8, less at larger patches. It can never exceed XLA's.
+FLOPS_TOLERANCE = 0.05
+
+
+def _bench(tmp_path, *extra):
+  out, table = tmp_path / "bench.json", tmp_path / "RESULTS.md"
+  subprocess.run([sys.executable, "-m", "sr_jax.bench", "--config=configs/edsr.py:x4",
+                  "--config.data.source=skimage", "--batch=2", "--patch=8", "--steps=2",
+                  "--warmup=1", f"--json={out}", f"--results={table}", "--compilation_cache=",
+                  *extra], cwd=REPO, capture_output=True, text=True, check=True)
+  return json.loads(out.read_text()), table.read_text()
+
+
+def test_measures_the_real_step_and_appends_a_row(tmp_path):
+  r, table = _bench(tmp_path)
+  assert (r["model"], r["batch"], r["lr_patch"], r["scale"]) == ("edsr", 2, 8, 4)
+  assert r["overrides"] == ["--config.data.source=skimage"]
+  assert set(r["step"]) == {"random", "real"}
+  for s in r["step"].values():
+    assert s["steps_per_s"] > 0 and s["patches_per_s"] == pytest.approx(2 * s["steps_per_s"])
+    assert s["tflops_per_s"] == pytest.approx(s["steps_per_s"] * r["flops"]["analytic_step"] / 1e12)
+  assert r["real_over_random"] == pytest.approx(
+      r["step"]["real"]["steps_per_s"] / r["step"]["random"]["steps_per_s"])
+  assert r["compile_s"] > r["lower_s"] > 0 and r["input_patches_per_s"] > 0
+  f = r["flops"]
+  assert 1 - FLOPS_TOLERANCE < f["analytic_over_xla"] <= 1
+  assert 2.9 * f["analytic_forward"] < f["analytic_step"] < 3.1 * f["analytic_forward"]
+  assert r["versions"]["jax"] and r["compilation_cache"] is None and "torch" not in r
+  lines = table.splitlines()
+  assert lines[-1].startswith("| ") and lines[-1].count("|") == lines[-3].count("|") == 18
+  assert "configs/edsr.py:x4 --config.data.source=skimage" in lines[-1]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                    reason="torch is not installed (the optional [bench] extra)")
+def test_torch_ratios_come_from_the_same_run(tmp_path):
+  r, table = _bench(tmp_path, "--torch", "--torch_variants=fp32", "--data=random", "--steps=1")
+  assert set(r["step"]) == {"random"} and set(r["torch"]) == {"fp32"}
+  t = r["torch"]["fp32"]
+  assert t["params"] > 1_000_000 and t["steps_per_s"] > 0
+  assert t["jax_over_torch"] == pytest.approx(r["step"]["random"]["steps_per_s"] / t["steps_per_s"])
+  assert f"| {t['jax_over_torch']:.2f} | - | - |" in table
+
+
+def test_torch_flag_without_torch_fails_in_one_line():
+  hide_torch = ("import runpy, sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
+                "runpy.run_module('sr_jax.bench', run_name='__main__')")
+  proc = subprocess.run([sys.executable, "-c", hide_torch, "bench", "--config=configs/edsr.py:x4",
+                         "--torch", "--results="], cwd=REPO, capture_output=True, text=True)
+  assert proc.returncode == 1
+  assert proc.stderr.strip().splitlines()[-1] == (
+      "error: --torch needs PyTorch: pip install 'sr_jax[bench]'")

@@ -1,0 +1,58 @@
+"""The GAN recipes (srgan, esrgan_psnr, esrgan, realesrgan): every preset validates, and the
+numbers are published-numbers.md's (SRGAN-P, ESRGAN-P, BasicSR-cfg, RESRGAN-cfg)."""
+import pathlib
+
+import pytest
+
+from sr_jax import config as config_lib
+
+CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
+PRESETS = {"srgan": ("default", "psnr"), "esrgan_psnr": ("default", "cpu"),
+           "esrgan": ("default", "smoke", "cpu"), "realesrgan": ("default", "net")}
+
+
+def _recipe(name, preset=None):
+  return config_lib.load_recipe(CONFIGS / f"{name}.py", preset)
+
+
+@pytest.mark.parametrize("name,preset", [(n, p) for n, ps in PRESETS.items() for p in ps])
+def test_preset_validates(name, preset):
+  config_lib.validate(_recipe(name, preset))
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_unknown_preset_is_rejected(name):
+  with pytest.raises(ValueError, match="presets"):
+    _recipe(name, "x5")
+
+
+def test_esrgan_numbers():
+  psnr, gan = _recipe("esrgan_psnr"), _recipe("esrgan")
+  assert (psnr.model.num_blocks, psnr.data.hr_patch, psnr.train.batch_size) == (23, 128, 16)
+  assert (psnr.optim.learning_rate, psnr.optim.restart_periods) == (2e-4, (250_000,) * 4)
+  assert (gan.losses.pixel, gan.losses.perceptual, gan.gan.weight) == (1e-2, 1.0, 5e-3)
+  assert dict(gan.losses.perceptual_layers) == {"conv5_4": 1.0}
+  assert (gan.gan.loss, gan.gan.discriminator) == ("ragan", "vgg128")
+  assert gan.train.num_steps == 400_000
+  for o in (gan.optim, gan.gan.optim):
+    assert (o.learning_rate, o.milestones, o.gamma) == (1e-4, (50_000, 100_000, 200_000, 300_000), 0.5)
+  smoke = _recipe("esrgan", "smoke")
+  assert smoke.losses.vgg_random_init and smoke.train.num_steps <= 48
+  assert not _recipe("esrgan", "cpu").losses.perceptual  # no random VGG in the demonstration
+
+
+def test_srgan_and_realesrgan_numbers():
+  psnr, srgan = _recipe("srgan", "psnr"), _recipe("srgan")
+  assert (psnr.train.loss, psnr.optim.learning_rate) == ("mse", 1e-4)
+  assert psnr.train.num_steps == 1_000_000
+  assert dict(srgan.losses.perceptual_layers) == {"relu5_4": 1.0} and srgan.losses.pixel == 0
+  assert (srgan.gan.weight, srgan.gan.loss, srgan.train.num_steps) == (1e-3, "vanilla", 200_000)
+  assert srgan.optim.milestones == (100_000,) and srgan.optim.gamma == 0.1  # 1e-4, then 1e-5
+  net, real = _recipe("realesrgan", "net"), _recipe("realesrgan")
+  assert (net.optim.learning_rate, net.train.num_steps) == (2e-4, 1_000_000)
+  assert real.data.degradation == "realesrgan"
+  assert (real.data.hr_patch, real.train.batch_size) == (256, 48)
+  assert (real.optim.learning_rate, real.train.num_steps, real.gan.weight) == (1e-4, 400_000, 0.1)
+  assert dict(real.losses.perceptual_layers) == {"conv1_2": 0.1, "conv2_2": 0.1, "conv3_4": 1.0,
+                                                 "conv4_4": 1.0, "conv5_4": 1.0}
+  assert (real.gan.discriminator, real.gan.loss, real.losses.pixel) == ("unet_sn", "vanilla", 1.0)

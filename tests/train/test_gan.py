@@ -1,0 +1,154 @@
+"""The GAN step: both networks move the right way, the total is Σ w·term, resume is exact."""
+import subprocess
+import sys
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from sr_jax import config as config_lib
+from sr_jax.losses import adversarial, objective
+from sr_jax.models import discriminators, vgg
+from sr_jax.train import checkpoint, gan, trainer
+
+REPO = trainer.__file__.rsplit("/sr_jax/", 1)[0]
+
+
+class ToyGenerator(nn.Module):
+  """Bilinear ×2 plus one learned 3×3 residual: enough to move towards what D calls real."""
+
+  @nn.compact
+  def __call__(self, x, train: bool = False):
+    del train
+    up = jax.image.resize(x, (x.shape[0], 2 * x.shape[1], 2 * x.shape[2], x.shape[3]), "bilinear")
+    return up + nn.Conv(3, (3, 3))(up)
+
+
+def _batch(seed=0):
+  hr = jax.random.uniform(jax.random.key(seed), (4, 32, 32, 3))
+  lr = jax.image.resize(hr, (4, 16, 16, 3), "linear")
+  to_u8 = lambda x: jnp.round(x * 255).astype(jnp.uint8)
+  return {"lr": to_u8(lr), "hr": to_u8(hr)}
+
+
+def _setup(loss_name, term_weights, content_loss=lambda sr, hr, v: {}):
+  g, d = ToyGenerator(), discriminators.VGGStyleDiscriminator(num_feat=4, input_size=32)
+  tx = optax.adam(1e-3)
+  state = gan.init_state(g, d, tx, tx, (1, 16, 16, 3), (1, 32, 32, 3), seed=0, use_ema=True)
+  gp = 10.0 if loss_name == "wgan_gp" else 0.0
+  step = jax.jit(gan.make_train_step(g, d, tx, tx, optax.constant_schedule(1e-3),
+                                     optax.constant_schedule(1e-3), content_loss, term_weights,
+                                     adversarial.GAN_LOSSES[loss_name], gp, 0.999))
+  return g, d, state, step
+
+
+@pytest.mark.parametrize("loss_name", ["vanilla", "ragan", "wgan_gp"])  # SRGAN, ESRGAN, the GP path
+def test_one_step_lowers_g_adversarial_and_d_losses(loss_name):
+  g, d, state, step = _setup(loss_name, {"gan": 1.0})
+  batch = _batch()
+  lr, hr = (batch[k].astype(jnp.float32) / 255 for k in ("lr", "hr"))
+  losses = adversarial.GAN_LOSSES[loss_name]
+  logits = lambda params, coll, x: gan._apply(d, params, coll, x)[0]
+  sr = lambda params: g.apply({"params": params}, lr)
+  new, metrics = step(state, batch, {})
+
+  # The generator's adversarial loss against the old discriminator falls ...
+  g_loss = lambda p: losses.generator(logits(state.disc_params, state.disc_state, hr),
+                                      logits(state.disc_params, state.disc_state, sr(p)))
+  assert g_loss(new.params) < g_loss(state.params)
+  # ... and the discriminator's loss on the old generator's fakes falls.
+  fake = sr(state.params)
+  d_loss = lambda p: losses.discriminator(logits(p, state.disc_state, hr),
+                                          logits(p, state.disc_state, fake))
+  assert d_loss(new.disc_params) < d_loss(state.disc_params)
+  # BatchNorm's running statistics are carried, the EMA trails the generator.
+  assert not np.allclose(new.disc_state["batch_stats"]["bn0_1"]["mean"],
+                         state.disc_state["batch_stats"]["bn0_1"]["mean"])
+  ema_moved = jax.tree.map(lambda e, p, q: np.allclose(e, p + 1e-3 * (q - p), atol=1e-7),
+                           new.ema_params, state.params, new.params)
+  assert all(jax.tree.leaves(ema_moved))
+  assert int(new.step) == 1 and {"d_real", "d_fake", "d_loss", "gan"} <= set(metrics)
+
+
+def test_many_steps_d_separates_real_from_fake():
+  _, _, state, step = _setup("ragan", {"gan": 1.0})
+  gaps = []
+  for i in range(6):
+    state, metrics = step(state, _batch(i), {})
+    gaps.append(float(metrics["d_real"] - metrics["d_fake"]))
+  assert gaps[-1] > gaps[0] and gaps[-1] > 0
+
+
+def test_total_is_the_weighted_sum_of_the_logged_terms():
+  c = config_lib.default_config()
+  c.gan.discriminator = "vgg128"
+  c.losses.update({"pixel": 0.3, "perceptual": 0.7, "style": 20.0, "tv": 0.05})
+  c.losses.perceptual_layers = {"conv1_2": 0.5, "relu2_1": 2.0}
+  c.losses.style_layers = {"conv1_1": 1.0}
+  c.gan.weight = 0.01
+  net = vgg.VGG(last="relu2_1", width=4)
+  variables = net.init(jax.random.key(1), jnp.zeros((1, 32, 32, 3)))
+  weights = objective.weights(c)
+  assert weights == {"pixel": 0.3, "perceptual": 0.7, "style": 20.0, "tv": 0.05, "gan": 0.01}
+  _, _, state, step = _setup("vanilla", weights, objective.content_loss(c, net))
+  _, metrics = step(state, _batch(), variables)
+  assert all(float(metrics[k]) > 0 for k in weights)
+  np.testing.assert_allclose(metrics["loss"], sum(w * metrics[k] for k, w in weights.items()),
+                             rtol=1e-6)
+
+
+def _smoke_config(steps):
+  c = config_lib.load_recipe(f"{REPO}/configs/esrgan.py", "smoke")
+  c.train.num_steps = steps
+  c.train.log_every = c.train.eval_every = c.train.checkpoint_every = 2
+  return c
+
+
+def test_esrgan_smoke_stop_and_resume_equals_uninterrupted(tmp_path):
+  jax.config.update("jax_compilation_cache_dir", str(tmp_path / "jax_cache"))
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+  try:
+    trainer.train_and_evaluate(_smoke_config(4), str(tmp_path / "straight"))
+    trainer.train_and_evaluate(_smoke_config(2), str(tmp_path / "resumed"))
+    trainer.train_and_evaluate(_smoke_config(4), str(tmp_path / "resumed"))
+  finally:
+    jax.config.update("jax_compilation_cache_dir", None)
+  (_, a, step_a), (_, b, step_b) = (checkpoint.load_run(str(tmp_path / d))
+                                    for d in ("straight", "resumed"))
+  assert step_a == step_b == 4
+  for key in ("params", "opt_state", "ema_params", "disc_params", "disc_state", "disc_opt_state"):
+    jax.tree.map(np.testing.assert_array_equal, a[key], b[key])
+  assert jax.tree.leaves(a["disc_state"]), "BatchNorm statistics are checkpointed"
+
+
+def test_missing_vgg_file_fails_in_one_line_before_compiling(tmp_path):
+  proc = subprocess.run(
+      [sys.executable, "-m", "sr_jax.main", "--config=configs/esrgan.py:smoke",
+       f"--workdir={tmp_path / 'run'}", "--config.losses.vgg_random_init=False",
+       f"--config.losses.vgg_weights={tmp_path / 'no_vgg19.npz'}"],
+      capture_output=True, text=True, timeout=300, cwd=REPO)
+  assert proc.returncode != 0
+  last = proc.stderr.strip().splitlines()[-1]
+  assert "no_vgg19.npz" in last, proc.stderr[-2000:]
+  assert "python -m sr_jax.tools.vgg --fetch" in last
+  assert "Compiled the train step" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_init_from_a_psnr_run_starts_the_generator_there(tiny_config, tmp_path):
+  tiny_config.train.num_steps = 2
+  trainer.train_and_evaluate(tiny_config, str(tmp_path / "psnr"))
+  follow = tiny_config.copy_and_resolve_references()
+  follow.init_from = str(tmp_path / "psnr")
+  follow.data.hr_patch = 32
+  follow.gan.discriminator = "vgg128"
+  follow.gan.num_feat = 4
+  follow.optim.learning_rate = 1e-12  # the generator barely moves: it must start equal
+  follow.train.ema_decay = 0.0
+  trainer.train_and_evaluate(follow, str(tmp_path / "gan"))
+  (_, src, _), (_, dst, _) = (checkpoint.load_run(str(tmp_path / d)) for d in ("psnr", "gan"))
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-6),
+               src["ema_params"], dst["params"])
+  assert jax.tree.leaves(dst["disc_params"])
