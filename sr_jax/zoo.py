@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sr_jax import models
+from sr_jax.bench import flops
 
 _MODELS = flags.DEFINE_list("models", None, "Registered model names (default: all).")
 _SCALES = flags.DEFINE_list("scales", ["2", "3", "4"], "Upscaling factors.")
@@ -33,13 +34,6 @@ def param_count(model) -> int:
   return sum(int(np.prod(s.shape)) for s in jax.tree.leaves(shapes))
 
 
-def _flops(compiled) -> float:
-  cost = compiled.cost_analysis()
-  if isinstance(cost, (list, tuple)):  # older JAX: one dict per program
-    cost = cost[0]
-  return float(cost.get("flops", float("nan")))
-
-
 def describe(name: str, scale: int, channels: int = 3, lr_hw=(180, 320), measure_time=False,
              repeats: int = 5) -> dict[str, Any]:
   """One row: params, GFLOPs of one forward at `lr_hw`, and optionally its time in ms."""
@@ -49,7 +43,7 @@ def describe(name: str, scale: int, channels: int = 3, lr_hw=(180, 320), measure
   forward = jax.jit(model.apply)
   compiled = forward.lower(variables, x).compile()
   row = {"model": name, "scale": scale, "params": param_count(model),
-         "gflops": _flops(compiled) / 1e9, "time_ms": None}
+         "gflops": (flops.xla_flops(compiled) or float("nan")) / 1e9, "time_ms": None}
   if measure_time:
     small = jnp.zeros((1, 16, 16, channels), jnp.float32)  # parameter shapes ignore the size
     params = jax.jit(model.init)(jax.random.key(0), small)

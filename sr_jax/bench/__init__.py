@@ -70,13 +70,6 @@ def _peak_memory() -> int | None:
   return max(peaks) if peaks and None not in peaks else None
 
 
-def _xla_flops(compiled) -> float | None:
-  cost = compiled.cost_analysis()
-  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-  value = (cost or {}).get("flops")
-  return None if value is None else float(value) * jax.device_count()
-
-
 def _close(it):
   if hasattr(it, "close"):
     it.close()
@@ -98,7 +91,7 @@ def measure(config, steps: int, warmup: int, data_modes=DATA_MODES) -> dict:
   forward = trainer.predict_fn(run.model)
   variables = {"params": abstract_state.params, **abstract_state.model_state}
   step_flops = flops.count(run.train_step, abstract_state, run.batch_spec, *run.step_args)
-  xla = _xla_flops(compiled)
+  xla = flops.xla_flops(compiled, jax.device_count())
   batch = config.train.batch_size
   result = {"compile_s": compile_s, "lower_s": lower_s,
             "flops": {"analytic_step": step_flops,

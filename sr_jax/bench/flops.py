@@ -72,3 +72,13 @@ def jaxpr_flops(jaxpr: core.Jaxpr) -> int:
 def count(fn, *args) -> int:
   """FLOPs of fn(*args); args may be jax.ShapeDtypeStructs (nothing runs)."""
   return jaxpr_flops(jax.make_jaxpr(fn)(*args).jaxpr)
+
+
+def xla_flops(compiled, devices: int = 1) -> float | None:
+  """FLOPs of a compiled program from XLA's cost analysis (None if absent).
+
+  The analysis is per device: a program sharded over `devices` does that many times more."""
+  cost = compiled.cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost  # older JAX: one dict per program
+  value = (cost or {}).get("flops")
+  return None if value is None else float(value) * devices

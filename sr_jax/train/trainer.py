@@ -21,6 +21,7 @@ from sr_jax import config as config_lib
 from sr_jax import models
 from sr_jax.data import pipeline, sources
 from sr_jax.losses import objective
+from sr_jax.bench import flops
 from sr_jax.metrics import benchmark, predictors
 from sr_jax.train import checkpoint, gan, inputs, optim, sharding, step as step_lib, writers
 
@@ -193,9 +194,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
 def _write_run_info(workdir, config, state, compiled_step):
   num_params = sum(int(np.prod(x.shape)) for x in jax.tree.leaves(state.params))
-  cost = compiled_step.cost_analysis()
-  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   info = {"num_params": num_params,
-          "train_flops_per_step": float((cost or {}).get("flops", 0.0)) * jax.device_count(),
+          "train_flops_per_step": flops.xla_flops(compiled_step, jax.device_count()) or 0.0,
           "config": json.loads(config.to_json_best_effort())}
   (workdir / "run_info.json").write_text(json.dumps(info, indent=1))
