@@ -22,6 +22,7 @@ def get_config(arg=None):
   c.model.features = 256 if size else 64
   c.model.res_scale = 0.1 if size else 1.0
   c.model.bicubic_skip = False
+  c.model.scan_mode = "auto"  # blocks compiled once, in a loop (unrolled: CPU training steps)
   c.data.source = "folder"
   c.data.dirs = (f"{DATA_ROOT}/T91/HR", f"{DATA_ROOT}/BSD200/HR")
   c.data.hr_patch = 48 * c.scale

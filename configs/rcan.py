@@ -19,6 +19,7 @@ def get_config(arg=None):
   c.model.num_blocks = 20
   c.model.features = 64
   c.model.reduction = 16
+  c.model.scan_mode = "auto"  # blocks compiled once, in a loop (unrolled: CPU training steps)
   c.data.source = "tfds"  # DIV2K; only its HR images are read, LR is made on the fly
   c.data.hr_patch = 48 * c.scale
   c.train.batch_size = 16

@@ -20,6 +20,7 @@ def get_config(arg=None):
   c.model.features = 64
   c.model.growth = 32
   c.model.res_scale = 0.2
+  c.model.scan_mode = "auto"  # blocks compiled once, in a loop (unrolled: CPU training steps)
   c.data.source = "tfds"  # DIV2K; only its HR images are read, LR is made on the fly
   c.data.hr_patch = _HR_PATCH[preset]
   c.train.batch_size = 16

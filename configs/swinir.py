@@ -21,6 +21,7 @@ def get_config(arg=None):
   c.model.depths = (6, 6, 6, 6, 6, 6)
   c.model.num_heads = (6, 6, 6, 6, 6, 6)
   c.model.window_size = 8
+  c.model.scan_mode = "auto"  # blocks compiled once, in a loop (unrolled: CPU training steps)
   c.model.mlp_ratio = 2.0
   c.model.upsample_features = 64
   c.data.source = "tfds"  # DIV2K; only its HR images are read, LR is made on the fly

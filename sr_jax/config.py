@@ -16,6 +16,7 @@ from sr_jax import models
 from sr_jax.data import degradations, pipeline
 from sr_jax.losses import adversarial, perceptual, pixel
 from sr_jax.models import discriminators, vgg
+from sr_jax.models.common import SCAN_MODES
 
 DATA_ROOT = os.environ.get("SR_JAX_DATA", "../shared/data")
 SCHEDULES = ("constant", "multistep", "cosine", "cosine_restarts")
@@ -271,6 +272,8 @@ def validate_model(c: ml_collections.ConfigDict) -> None:
     if key not in fields:
       _fail(f"model.{key}", f"{c.model.name} has no field {key!r}; fields: {', '.join(fields)}")
   _one_of(c, "model.dtype", DTYPES)
+  if "scan_mode" in c.model:
+    _one_of(c, "model.scan_mode", SCAN_MODES)
 
 
 def _probability(c, key: str):

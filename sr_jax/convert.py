@@ -124,16 +124,32 @@ def _flax_module(layout: Layout, module: str) -> str | None:
   return None
 
 
+def _stacked(path: str, prefixes: set[str]) -> tuple[str, tuple[int, ...]]:
+  """A per-block module path in a model whose blocks are scanned (common.chain): `group_3/rcab_5/
+  Conv_0` → (`group/rcab/Conv_0`, (3, 5)) when the template has `group/` and `group/rcab/`."""
+  out, index = [], []
+  for part in path.split("/"):
+    m = re.fullmatch(r"(\w+)_(\d+)", part)
+    if m and "/".join(out + [m[1]]) in prefixes:
+      out.append(m[1])
+      index.append(int(m[2]))
+    else:
+      out.append(part)
+  return "/".join(out), tuple(index)
+
+
 def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -> dict:
   """Flax params shaped like `template` from a PyTorch state_dict of NumPy arrays.
 
   Conv kernels OIHW → HWIO, Linear (out, in) → (in, out); pixel shuffles need nothing
-  (common.pixel_shuffle keeps PyTorch's channel order). Raises one ValueError listing every
-  key that maps nowhere, every parameter left without a value and every shape that differs.
+  (common.pixel_shuffle keeps PyTorch's channel order); the blocks of a scanned chain go into
+  their slot of the stacked parameters. Raises one ValueError listing every key that maps
+  nowhere, every parameter (or block of one) left without a value and every shape that differs.
   """
   layout = LAYOUTS[arch]
   expected = traverse_util.flatten_dict(template, sep="/")
-  params, problems = {}, []
+  prefixes = {"/".join(k.split("/")[:i]) for k in expected for i in range(1, k.count("/") + 1)}
+  params, filled, problems = {}, {}, []
   for key, value in state_dict.items():
     key = key.removeprefix("module.")
     if re.fullmatch(layout.skip, key):
@@ -143,22 +159,32 @@ def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -
     if path is None:
       problems.append(f"{key}: maps to no {arch} parameter")
       continue
+    path, index = _stacked(path, prefixes)
     name = {"weight": "kernel" if f"{path}/kernel" in expected else "scale"}.get(leaf, leaf)
     target = f"{path}/{name}"
     value = np.asarray(value, np.float32)
     if name == "kernel":
       value = value.transpose(2, 3, 1, 0) if value.ndim == 4 else value.T
+    where = target + "".join(f"[{i}]" for i in index)
     if target not in expected:
-      problems.append(f"{key}: maps to {target}, which the config's {arch} does not have")
-    elif value.shape != expected[target].shape:
-      problems.append(f"{key}: {target} has shape {tuple(expected[target].shape)} in the "
-                      f"config's {arch}, the file's is {value.shape} (Flax layout)")
-    elif target in params:
-      problems.append(f"{key}: {target} is given twice")
+      problems.append(f"{key}: maps to {where}, which the config's {arch} does not have")
+      continue
+    shape = tuple(expected[target].shape)
+    if len(shape) < len(index) or any(i >= n for i, n in zip(index, shape)):
+      problems.append(f"{key}: maps to {where}, beyond the config's {shape[:len(index)]} blocks")
+    elif value.shape != shape[len(index):]:
+      problems.append(f"{key}: {target} has shape {shape[len(index):]} in the config's {arch}, "
+                      f"the file's is {value.shape} (Flax layout)")
+    elif index in filled.setdefault(target, set()):
+      problems.append(f"{key}: {where} is given twice")
     else:
-      params[target] = value
-  problems += [f"{target}: no key of the file provides it" for target in expected
-               if target not in params]
+      params.setdefault(target, np.zeros(shape, np.float32))[index] = value
+      filled[target].add(index)
+  for target, spec in expected.items():
+    done = filled.get(target, set())
+    depth = len(next(iter(done))) if done else 0  # stacked block axes of this parameter
+    problems += [f"{target}{''.join(f'[{i}]' for i in b)}: no key of the file provides it"
+                 for b in np.ndindex(*spec.shape[:depth]) if b not in done]
   if problems:
     raise ValueError(f"the weights do not fit the config's {arch}:\n  " + "\n  ".join(problems))
   if layout.rescale:

@@ -12,8 +12,6 @@ import json
 import sys
 
 from absl import app, flags
-import jax
-import jax.numpy as jnp
 
 from sr_jax import config as config_lib
 from sr_jax.data.images import DataError
@@ -51,13 +49,11 @@ def _run_predictor():
     if not FLAGS.scale:
       raise config_lib.ConfigError("--scale is required with --baseline")
     return benchmark.bicubic_predict(FLAGS.scale), {}, FLAGS.scale, 3
-  config, state, step = checkpoint.load_run(FLAGS.workdir, FLAGS.step)
+  config, variables, step = checkpoint.load_inference_variables(FLAGS.workdir, FLAGS.step)
   if FLAGS.scale and FLAGS.scale != config.scale:
     raise config_lib.ConfigError(f"--scale={FLAGS.scale}, but {FLAGS.workdir} trained "
                                  f"scale {config.scale}")
   model = trainer.build_model(config)
-  params = state["ema_params"] or state["params"]
-  variables = jax.tree.map(jnp.asarray, {"params": params, **(state["model_state"] or {})})
   print(f"{FLAGS.workdir}: step {step}, model {config.model.name} x{config.scale}")
   return trainer.predict_fn(model), variables, config.scale, config.channels
 

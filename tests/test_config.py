@@ -15,6 +15,7 @@ from sr_jax import config as config_lib
     ("val.best_metric", "Urban100/psnr_y", "config.val.best_metric"),
     ("train.batch_size", 0, "config.train.batch_size: must be > 0"),
     ("val.tile", -8, "config.val.tile: must be >= 0"),
+    ("model.scan_mode", "fast", "config.model.scan_mode: 'fast' is not one of"),
 ])
 def test_validate_names_the_key(key, value, message):
   c = config_lib.default_config()

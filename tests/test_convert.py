@@ -48,7 +48,7 @@ def test_edsr_official_keys_land_transposed_and_rescaled_to_unit_range():
   sd = edsr_official(np.random.default_rng(0), 4)
   params = convert.convert_state_dict("edsr", sd, _template("edsr", 4, num_blocks=2, features=F))
   np.testing.assert_array_equal(params["head"]["kernel"], sd["head.0.weight"].transpose(2, 3, 1, 0))
-  np.testing.assert_array_equal(params["block_1"]["Conv_1"]["kernel"][1, 2, 3, 4],
+  np.testing.assert_array_equal(params["block"]["Conv_1"]["kernel"][1, 1, 2, 3, 4],  # block 1
                                 sd["body.1.body.2.weight"][4, 3, 1, 2])
   np.testing.assert_allclose(params["upsample"]["Conv_1"]["bias"], sd["tail.0.2.bias"] / 255)
   np.testing.assert_allclose(params["tail"]["bias"], sd["tail.1.bias"] / 255)
@@ -87,20 +87,21 @@ def test_rrdbnet_esrgan_and_basicsr_key_styles_agree():
   a = convert.convert_state_dict("rrdbnet", basicsr, template)
   b = convert.convert_state_dict("rrdbnet", old, template)
   np.testing.assert_equal(a, b)
-  np.testing.assert_array_equal(a["rrdb_0"]["rdb3"]["conv5"]["bias"],
+  np.testing.assert_array_equal(a["rrdb"]["rdb3"]["conv5"]["bias"][0],
                                 basicsr["body.0.rdb3.conv5.bias"])
 
 
 def test_every_unmapped_missing_and_misshaped_key_is_named():
   sd = edsr_official(np.random.default_rng(2), 2)
   del sd["tail.1.bias"]
+  del sd["body.1.body.2.bias"]  # one block of a scanned parameter
   sd["body.9.body.0.weight"] = sd["body.0.body.0.weight"]
   sd["head.0.weight"] = np.zeros((F, 3, 5, 5), np.float32)
   sd["extra.thing"] = np.zeros(3, np.float32)
   with pytest.raises(ValueError) as e:
     convert.convert_state_dict("edsr", sd, _template("edsr", 2, num_blocks=2, features=F))
   message = str(e.value)
-  for name in ("tail/bias", "body.9.body.0.weight", "head.0.weight", "(5, 5, 3, 8)", "extra.thing"):
+  for name in ("tail/bias", "block/Conv_1/bias[1]", "body.9.body.0.weight", "head.0.weight", "(5, 5, 3, 8)", "extra.thing"):
     assert name in message
   assert "sub_mean" not in message
 
@@ -120,8 +121,8 @@ def test_converted_run_is_what_evaluate_loads(tmp_path):
   config, state, step = checkpoint.load_run(str(run))
   assert (config.model.name, config.scale, config.model.num_blocks, step) == ("edsr", 2, 2, 0)
   expected = convert.convert_state_dict("edsr", sd, _template("edsr", 2, num_blocks=2, features=F))
-  np.testing.assert_allclose(state["params"]["block_0"]["Conv_1"]["kernel"],
-                             expected["block_0"]["Conv_1"]["kernel"])
+  np.testing.assert_allclose(state["params"]["block"]["Conv_1"]["kernel"],
+                             expected["block"]["Conv_1"]["kernel"])
   (tmp_path / "hr").mkdir()
   Image.fromarray(np.random.default_rng(0).integers(0, 255, (24, 20, 3), np.uint8)).save(
       tmp_path / "hr" / "noise.png")

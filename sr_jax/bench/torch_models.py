@@ -215,7 +215,8 @@ class SwinIR(nn.Module):
 
 
 _MODELS = {"edsr": EDSR, "rrdbnet": RRDBNet, "swinir": SwinIR}
-_IGNORED = ("name", "dtype", "bicubic_skip")  # bicubic_skip: off in the recipes benchmarked
+# bicubic_skip: off in the recipes benchmarked; scan_mode: how XLA compiles, not the model
+_IGNORED = ("name", "dtype", "bicubic_skip", "scan_mode")
 
 
 def check_config(config) -> None:

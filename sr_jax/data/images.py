@@ -53,7 +53,9 @@ def to_rgb_uint8(img: Image.Image) -> np.ndarray:
 
 def rgb_to_y_uint8(rgb: np.ndarray) -> np.ndarray:
   """(H, W, 3) uint8 → (H, W, 1) uint8 BT.601 Y in [16, 235]."""
-  y = 16.0 + rgb.astype(np.float64) @ (np.array([65.481, 128.553, 24.966]) / 255.0)
+  # einsum's own loop, not a BLAS call: grain workers must not start BLAS thread pools.
+  y = 16.0 + np.einsum("...c,c->...", rgb.astype(np.float64),
+                       np.array([65.481, 128.553, 24.966]) / 255.0)
   return np.floor(y + 0.5).astype(np.uint8)[..., None]
 
 

@@ -89,6 +89,11 @@ class Benchmark:
     self._in_sharding = sharding.batch_sharding(mesh)
     self._out_sharding = sharding.replicated(mesh)
 
+  def batch_shapes(self) -> dict[tuple[int, ...], int]:
+    """Batches per distinct LR batch shape (size bucket) over all sets: one compile each."""
+    return dict(collections.Counter(b.lr.shape for batches in self._batches.values()
+                                    for b in batches))
+
   def compile(self, predict: Callable):
     """predict(variables, lr in [0, 1]) → SR; returns a jitted batch evaluator."""
     def evaluate_batch(variables, lr_u8, hr_u8, sizes):

@@ -1,7 +1,8 @@
 """Building blocks shared by the model zoo."""
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 Dtype = Any
@@ -54,3 +55,29 @@ def shift_mean(x: jnp.ndarray, sign: float, channels: int) -> jnp.ndarray:
   if channels != 3:
     return x
   return x + sign * jnp.asarray(DIV2K_RGB_MEAN, x.dtype)
+
+
+SCAN_MODES = ("auto", "loop", "unroll")
+
+
+def unroll_blocks(mode: str, train: bool) -> bool:
+  """Whether `chain` unrolls, for a model's `scan_mode`: 'loop' compiles one block and runs it in
+  a loop (RRDBNet ×4's train step: compile 42 s → 12 s on CPU); 'unroll' compiles straight-line
+  code; 'auto' unrolls only training passes on CPU, where XLA runs the weight-gradient
+  convolutions inside a loop ~10× slower (jax#12868; that step: 13×), and loops otherwise
+  (bench/NOTES.md)."""
+  if mode not in SCAN_MODES:
+    raise ValueError(f"scan mode {mode!r} is not one of {SCAN_MODES}")
+  return mode == "unroll" or (mode == "auto" and train and jax.default_backend() == "cpu")
+
+
+def chain(make_block: Callable[[str], nn.Module], num: int, name: str, x, *args, unroll: bool):
+  """x through `num` blocks of one structure, in order; `args` go to every block unchanged.
+
+  One `nn.scan` over a block named `name`: its parameters carry a leading `num` axis, loop or
+  unrolled alike, so a checkpoint loads whatever the mode (see `unroll_blocks`).
+  """
+  body = nn.scan(lambda block, carry, _: (block(carry, *args), None),
+                 variable_axes={"params": 0}, split_rngs={"params": True}, length=num,
+                 unroll=True if unroll else 1)
+  return body(make_block(name), x, None)[0]

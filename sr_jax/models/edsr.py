@@ -9,7 +9,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import SubPixelUpsampler, shift_mean
+from sr_jax.models.common import SubPixelUpsampler, chain, shift_mean, unroll_blocks
 from sr_jax.ops import imresize
 
 
@@ -35,15 +35,15 @@ class EDSR(nn.Module):
   # Adds the bicubic-upsampled input to the output, with a zero-initialised tail: training
   # starts at the bicubic baseline, so tiny CPU runs (the quickstart) beat it in minutes.
   bicubic_skip: bool = False
+  scan_mode: str = "auto"  # common.chain: params 'block' with a block axis; loop or unroll
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, lr, train: bool = False):
     x = shift_mean(lr, -1.0, self.channels).astype(self.dtype)
     x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="head")(x)
-    y = x
-    for i in range(self.num_blocks):
-      y = ResBlock(self.features, self.res_scale, self.dtype, name=f"block_{i}")(y)
+    y = chain(lambda name: ResBlock(self.features, self.res_scale, self.dtype, name=name),
+              self.num_blocks, "block", x, unroll=unroll_blocks(self.scan_mode, train))
     y = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="body_end")(y)
     x = x + y
     x = SubPixelUpsampler(self.scale, self.features, self.dtype, name="upsample")(x)

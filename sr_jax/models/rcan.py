@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import SubPixelUpsampler, shift_mean
+from sr_jax.models.common import SubPixelUpsampler, chain, shift_mean, unroll_blocks
 
 
 class ChannelAttention(nn.Module):
@@ -38,13 +38,13 @@ class ResidualGroup(nn.Module):
   features: int
   num_blocks: int
   reduction: int
+  unroll: bool = False  # common.chain over the RCABs
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x):
-    y = x
-    for i in range(self.num_blocks):
-      y = RCAB(self.features, self.reduction, self.dtype, name=f"rcab_{i}")(y)
+    y = chain(lambda name: RCAB(self.features, self.reduction, self.dtype, name=name),
+              self.num_blocks, "rcab", x, unroll=self.unroll)
     return x + nn.Conv(self.features, (3, 3), dtype=self.dtype, name="end")(y)
 
 
@@ -58,16 +58,17 @@ class RCAN(nn.Module):
   num_blocks: int = 20
   features: int = 64
   reduction: int = 16
+  scan_mode: str = "auto"  # common.chain over groups, and over the RCABs of a group
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, lr, train: bool = False):
     x = shift_mean(lr, -1.0, self.channels).astype(self.dtype)
     x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="head")(x)
-    y = x
-    for i in range(self.num_groups):
-      y = ResidualGroup(self.features, self.num_blocks, self.reduction, self.dtype,
-                        name=f"group_{i}")(y)
+    unroll = unroll_blocks(self.scan_mode, train)
+    y = chain(lambda name: ResidualGroup(self.features, self.num_blocks, self.reduction, unroll,
+                                         self.dtype, name=name),
+              self.num_groups, "group", x, unroll=unroll)
     x = x + nn.Conv(self.features, (3, 3), dtype=self.dtype, name="body_end")(y)
     x = SubPixelUpsampler(self.scale, self.features, self.dtype, name="upsample")(x)
     x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="tail")(x)

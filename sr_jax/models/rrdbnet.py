@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import upsample_factors
+from sr_jax.models.common import chain, unroll_blocks, upsample_factors
 from sr_jax.models.srresnet import kaiming_scaled
 
 
@@ -66,15 +66,15 @@ class RRDBNet(nn.Module):
   features: int = 64
   growth: int = 32
   res_scale: float = 0.2
+  scan_mode: str = "auto"  # common.chain: params 'rrdb' with a block axis; loop or unroll
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, lr, train: bool = False):
     conv = lambda width, name: nn.Conv(width, (3, 3), dtype=self.dtype, name=name)
     x = conv(self.features, "conv_first")(lr.astype(self.dtype))
-    y = x
-    for i in range(self.num_blocks):
-      y = RRDB(self.features, self.growth, self.res_scale, self.dtype, name=f"rrdb_{i}")(y)
+    y = chain(lambda name: RRDB(self.features, self.growth, self.res_scale, self.dtype, name=name),
+              self.num_blocks, "rrdb", x, unroll=unroll_blocks(self.scan_mode, train))
     x = x + conv(self.features, "conv_body")(y)
     for i, factor in enumerate(upsample_factors(self.scale)):
       x = _lrelu(conv(self.features, f"conv_up{i + 1}")(_nearest(x, factor)))

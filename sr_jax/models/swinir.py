@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sr_jax.models import register
-from sr_jax.models.common import SubPixelUpsampler, shift_mean
+from sr_jax.models.common import SubPixelUpsampler, chain, shift_mean, unroll_blocks
 
 _dense_init = nn.initializers.truncated_normal(0.02)
 
@@ -142,6 +142,9 @@ class SwinIR(nn.Module):
   window_size: int = 8
   mlp_ratio: float = 2.0
   upsample_features: int = 64
+  # common.chain over the RSTBs (params 'rstb' with a block axis) when all have the same depth
+  # and heads; otherwise separate rstb_0, rstb_1, ...
+  scan_mode: str = "auto"
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -154,8 +157,15 @@ class SwinIR(nn.Module):
     hw = (h + pad_h, w + pad_w)
     x = nn.Conv(self.embed_dim, (3, 3), dtype=self.dtype, name="conv_first")(x)
     y = nn.LayerNorm(1e-5, dtype=self.dtype, name="embed_norm")(x.reshape(n, -1, self.embed_dim))
-    for i, (depth, heads) in enumerate(zip(self.depths, self.num_heads)):
-      y = RSTB(self.embed_dim, depth, heads, ws, self.mlp_ratio, self.dtype, name=f"rstb_{i}")(y, hw)
+    stages = list(zip(self.depths, self.num_heads))
+    rstb = lambda name, depth, heads: RSTB(self.embed_dim, depth, heads, ws, self.mlp_ratio,
+                                           self.dtype, name=name)
+    if len(set(stages)) == 1:
+      y = chain(lambda name: rstb(name, *stages[0]), len(stages), "rstb", y, hw,
+                unroll=unroll_blocks(self.scan_mode, train))
+    else:
+      for i, (depth, heads) in enumerate(stages):
+        y = rstb(f"rstb_{i}", depth, heads)(y, hw)
     y = nn.LayerNorm(1e-5, dtype=self.dtype, name="norm")(y).reshape(x.shape)
     x = x + nn.Conv(self.embed_dim, (3, 3), dtype=self.dtype, name="conv_after_body")(y)
     x = nn.Conv(self.upsample_features, (3, 3), dtype=self.dtype, name="conv_before_upsample")(x)

@@ -12,6 +12,7 @@ import math
 
 import jax.numpy as jnp
 import numpy as np
+from scipy import sparse
 
 
 def _cubic(x):
@@ -84,6 +85,20 @@ def _matrices(h: int, w: int, scale: float, method: str, out_hw=None):
   return resize_matrix(h, out_h, sh, method), resize_matrix(w, out_w, sw, method)
 
 
+def apply_separable(img: np.ndarray, wh: np.ndarray, ww: np.ndarray) -> np.ndarray:
+  """Wh · img · Wwᵀ over the first two axes of an (H, W, ...) array, in float64.
+
+  The matrices are banded (a few taps a row), so sparse products do a fraction of a dense
+  product's work, and they use no BLAS threads: in parallel grain workers OpenBLAS's thread pools
+  oversubscribe the cores (a 40×256 by 256×768 product: 0.5 ms on one thread, 15.6 ms with two
+  threads on a busy 2-core host).
+  """
+  (h, w), rest, oh, ow = img.shape[:2], img.shape[2:], len(wh), len(ww)
+  x = sparse.csr_matrix(wh) @ np.asarray(img, np.float64).reshape(h, -1)  # (oh, w·rest)
+  x = sparse.csr_matrix(ww) @ x.reshape(oh, w, -1).swapaxes(0, 1).reshape(w, -1)  # (ow, oh·rest)
+  return x.reshape(ow, oh, *rest).swapaxes(0, 1)
+
+
 def imresize(img: np.ndarray, scale: float, method: str = "bicubic",
              out_hw: tuple[int, int] | None = None) -> np.ndarray:
   """MATLAB `imresize(img, scale, method)` for an (H, W) or (H, W, C) array, in float64.
@@ -91,8 +106,7 @@ def imresize(img: np.ndarray, scale: float, method: str = "bicubic",
   No rounding: callers that need 8 bits round once at the end.
   """
   wh, ww = _matrices(img.shape[0], img.shape[1], scale, method, out_hw)
-  x = np.asarray(img, np.float64)
-  return np.einsum("oh,hw...,pw->op...", wh, x, ww, optimize=True)
+  return apply_separable(img, wh, ww)
 
 
 def resize_jax(x: jnp.ndarray, scale: float, method: str = "bicubic",

@@ -9,6 +9,7 @@ import json
 import grain
 from etils import epath
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
@@ -89,3 +90,12 @@ def load_run(workdir: str, step: int | None = None):
       state=ocp.args.PyTreeRestore(restore_args=as_numpy), config=ocp.args.JsonRestore()))
   manager.close()
   return ml_collections.ConfigDict(restored.config), restored.state, step
+
+
+def load_inference_variables(workdir: str, step: int | None = None):
+  """(config, model variables to predict with: the EMA parameters when the run has them, and
+  the model state, as device arrays, step) of a run."""
+  config, state, step = load_run(workdir, step)
+  params = state["ema_params"] or state["params"]
+  variables = jax.tree.map(jnp.asarray, {"params": params, **(state["model_state"] or {})})
+  return config, variables, step

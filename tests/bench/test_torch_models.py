@@ -42,9 +42,11 @@ def test_forward_gives_the_hr_shape(config):
 
 
 def _flax_convs(tree):
-  """(kernel, bias) of every conv in creation order (jax.tree sorts keys; dicts keep order)."""
+  """(kernel, bias) of every conv in creation order (jax.tree sorts keys; dicts keep order);
+  a one-block chain's stacked kernels (5-D) are that block's."""
   if "kernel" in tree:
-    return [(tree["kernel"], tree["bias"])]
+    return [(tree["kernel"][0], tree["bias"][0]) if tree["kernel"].ndim == 5
+            else (tree["kernel"], tree["bias"])]
   return [conv for sub in tree.values() for conv in _flax_convs(sub)]
 
 

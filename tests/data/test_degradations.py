@@ -72,6 +72,20 @@ def test_random_kernels_are_normalised_and_padded():
     assert k.sum() == pytest.approx(1.0, abs=1e-5)
 
 
+def test_blur_drops_the_zero_padding_of_small_kernels_without_changing_the_result():
+  small = deg.gaussian_kernel(7, 1.2, 0.6, 0.4).astype(np.float32)
+  padded = np.pad(small, (SIZE - 7) // 2)
+  np.testing.assert_array_equal(deg.trim_kernel(padded), small)
+  assert deg.trim_kernel(deg.pulse_kernel()).shape == (1, 1)
+  sinc = deg.sinc_kernel(SIZE, 1.0)  # nonzero out to its border: kept whole
+  assert deg.trim_kernel(sinc).shape == (SIZE, SIZE)
+  img = _image(40, 48)
+  direct = np.stack([np.array([[np.sum(np.pad(img[..., c], 3, mode="reflect")[y:y + 7, x:x + 7] * small)
+                                for x in range(48)] for y in range(40)]) for c in range(3)], -1)
+  np.testing.assert_allclose(deg.blur(img, padded), direct, atol=1e-5)
+  np.testing.assert_array_equal(deg.blur(img, deg.pulse_kernel()), img)
+
+
 def test_gaussian_noise_statistics():
   img = np.full((128, 128, 3), 0.5, np.float32)
   sigma = 10 / 255
