@@ -138,6 +138,10 @@ def _stacked(path: str, prefixes: set[str]) -> tuple[str, tuple[int, ...]]:
   return "/".join(out), tuple(index)
 
 
+def _at(target: str, index: tuple[int, ...]) -> str:
+  return target + "".join(f"[{i}]" for i in index)
+
+
 def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -> dict:
   """Flax params shaped like `template` from a PyTorch state_dict of NumPy arrays.
 
@@ -165,7 +169,7 @@ def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -
     value = np.asarray(value, np.float32)
     if name == "kernel":
       value = value.transpose(2, 3, 1, 0) if value.ndim == 4 else value.T
-    where = target + "".join(f"[{i}]" for i in index)
+    where = _at(target, index)
     if target not in expected:
       problems.append(f"{key}: maps to {where}, which the config's {arch} does not have")
       continue
@@ -183,7 +187,7 @@ def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -
   for target, spec in expected.items():
     done = filled.get(target, set())
     depth = len(next(iter(done))) if done else 0  # stacked block axes of this parameter
-    problems += [f"{target}{''.join(f'[{i}]' for i in b)}: no key of the file provides it"
+    problems += [f"{_at(target, b)}: no key of the file provides it"
                  for b in np.ndindex(*spec.shape[:depth]) if b not in done]
   if problems:
     raise ValueError(f"the weights do not fit the config's {arch}:\n  " + "\n  ".join(problems))

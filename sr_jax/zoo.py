@@ -45,8 +45,7 @@ def describe(name: str, scale: int, channels: int = 3, lr_hw=(180, 320), measure
   row = {"model": name, "scale": scale, "params": param_count(model),
          "gflops": (flops.xla_flops(compiled) or float("nan")) / 1e9, "time_ms": None}
   if measure_time:
-    small = jnp.zeros((1, 16, 16, channels), jnp.float32)  # parameter shapes ignore the size
-    params = jax.jit(model.init)(jax.random.key(0), small)
+    params = models.random_variables(model)
     lr = jax.random.uniform(jax.random.key(1), x.shape)
     jax.block_until_ready(compiled(params, lr))
     start = time.perf_counter()

@@ -64,7 +64,8 @@ class _Stepper:
     return metrics
 
 
-def _peak_memory() -> int | None:
+def peak_memory() -> int | None:
+  """Largest peak bytes in use over the local devices; None where a device keeps no stats (CPU)."""
   stats = [d.memory_stats() for d in jax.local_devices()]
   peaks = [s.get("peak_bytes_in_use") for s in stats if s]
   return max(peaks) if peaks and None not in peaks else None
@@ -125,7 +126,7 @@ def measure(config, steps: int, warmup: int, data_modes=DATA_MODES) -> dict:
   if set(DATA_MODES) <= set(result["step"]):
     result["real_over_random"] = (result["step"]["real"]["steps_per_s"]
                                   / result["step"]["random"]["steps_per_s"])
-  result["peak_memory_bytes"] = _peak_memory()
+  result["peak_memory_bytes"] = peak_memory()
   return result
 
 

@@ -28,6 +28,7 @@ from ml_collections import config_flags
 
 from sr_jax import bench
 from sr_jax import config as config_lib
+from sr_jax import models
 from sr_jax.data.images import DataError
 from sr_jax.metrics import benchmark, image_quality, predictors
 from sr_jax.train import checkpoint, sharding, trainer
@@ -92,18 +93,7 @@ def _choose_sets(config, names) -> dict[str, str]:
 
 def _tiles(size: int, tile: int, overlap: int) -> int:
   """Tile positions along one axis, as `predictors.tiled` places them."""
-  tile = min(tile, size)
-  return len(range(0, size - tile, tile - overlap)) + 1
-
-
-def init_variables(config, model):
-  """Random parameters (and model state) of `model`; their shapes do not depend on the size.
-
-  The key is RngBitGenerator-based ('rbg'): same initialisers, but XLA:CPU compiles the init
-  in seconds where threefry's takes ~30 s; the values only need to be realistic, not equal to
-  a training run's."""
-  small = jnp.zeros((1, 16, 16, config.channels), jnp.float32)
-  return jax.jit(model.init)(jax.random.key(config.seed, impl="rbg"), small)
+  return len(predictors.tile_starts(size, min(tile, size), overlap))
 
 
 def measure_eval(config, sets: dict[str, list[benchmark.Sample]], variables, predict,
@@ -171,7 +161,7 @@ def measure_tiled(config, variables, predict, out_size: tuple[int, int], tile: i
           "compile_s": compile_s, "steps": steps, "warmup": warmup,
           "seconds_per_image": 1 / rate, "output_megapixels": megapixels,
           "megapixels_per_s": rate * megapixels,
-          "peak_memory_bytes": bench._peak_memory(),  # pylint: disable=protected-access
+          "peak_memory_bytes": bench.peak_memory(),
           "xla_memory_bytes": xla_bytes}
 
 
@@ -204,7 +194,7 @@ def measure(config, variables=None, set_names=None, out_size="3840x2160", tile=N
 
   model = trainer.build_model(config)
   if variables is None:
-    variables = init_variables(config, model)
+    variables = models.random_variables(model, config.seed)
   predict = trainer.predict_fn(model)
   result = {"model": config.model.name, "scale": config.scale, "dtype": config.model.dtype,
             "params": sum(int(np.prod(x.shape)) for x in jax.tree.leaves(variables["params"]))}

@@ -33,6 +33,11 @@ def self_ensemble(predict: Predict) -> Predict:
   return ensembled
 
 
+def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
+  """Tile starts along one axis of `size` (tile ≤ size): SwinIR's grid, the last tile flush."""
+  return list(range(0, size - tile, tile - overlap)) + [size - tile]
+
+
 def _blend_weights(size: int, tile: int, overlap: int, scale: int) -> tuple[list[int], np.ndarray]:
   """Tile starts along one axis and each tile's (tile·scale,) output weights: 1, except the
   half of an overlap next to a neighbouring tile.
@@ -43,7 +48,7 @@ def _blend_weights(size: int, tile: int, overlap: int, scale: int) -> tuple[list
   exactly its untiled output. Where trimmed tiles still overlap (the flush last tile), they
   are averaged.
   """
-  starts = list(range(0, size - tile, tile - overlap)) + [size - tile]  # SwinIR's grid
+  starts = tile_starts(size, tile, overlap)
   w = np.ones((len(starts), tile), np.float32)
   for i, s in enumerate(starts):
     if s > 0:
