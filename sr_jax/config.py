@@ -13,7 +13,7 @@ from typing import Any
 import ml_collections
 
 from sr_jax import models
-from sr_jax.data import degradations, pipeline
+from sr_jax.data import degradations, images, pipeline, sources
 from sr_jax.losses import adversarial, perceptual, pixel
 from sr_jax.models import discriminators, vgg
 from sr_jax.models.common import SCAN_MODES
@@ -23,6 +23,7 @@ SCHEDULES = ("constant", "multistep", "cosine", "cosine_restarts")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SOURCES = ("folder", "skimage", "tfds", "arrayrecord")
 DTYPES = ("float32", "bfloat16")
+NONFINITE_POLICIES = ("skip", "restore")
 
 
 class ConfigError(ValueError):
@@ -47,6 +48,10 @@ def default_config() -> ml_collections.ConfigDict:
   c.data.tfds_split = "train"
   c.data.tfds_data_dir = ""
   c.data.arrayrecord_path = ""  # source='arrayrecord': shards of `python -m sr_jax.data.prepare`
+  # Folder/skimage files are all decoded once before training: corrupt, truncated or too-small
+  # images (and decompression bombs) are 'skip'ped with a logged list, or an 'error'.
+  c.data.bad_images = "skip"
+  c.data.max_image_pixels = images.MAX_PIXELS  # a larger image counts as a decompression bomb
   # How LR patches are made from HR patches: bicubic, bilinear, nearest, area, lanczos3 (MATLAB
   # imresize), bd, dn (RDN's), realesrgan (config.degradation).
   c.data.degradation = "bicubic"
@@ -71,6 +76,16 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.checkpoint_every = 5_000
   c.train.keep_checkpoints = 2  # latest K, plus the best by validation PSNR
   c.train.keep_best = 1
+  # A step whose loss or gradient is NaN/Inf changes nothing but the step counter; at log time
+  # (sr_jax.train.recovery) 'skip' goes on, and stops with an error once more than
+  # nonfinite_max_skips such steps were skipped in all; 'restore' reloads the latest
+  # checkpoint's state (not the data position: the bad batch is not replayed) with the learning
+  # rate × nonfinite_lr_factor, at most nonfinite_max_restores times. A state holding NaN is
+  # never checkpointed.
+  c.train.nonfinite_policy = "skip"
+  c.train.nonfinite_max_skips = 100
+  c.train.nonfinite_lr_factor = 0.5
+  c.train.nonfinite_max_restores = 3
 
   c.optim = ml_collections.ConfigDict()
   c.optim.name = "adam"
@@ -171,6 +186,8 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
     _fail("data.dirs", "names no folder, but data.source is 'folder'")
   if c.data.source == "arrayrecord" and not c.data.arrayrecord_path:
     _fail("data.arrayrecord_path", "is empty, but data.source is 'arrayrecord'")
+  _one_of(c, "data.bad_images", sources.BAD_IMAGES)
+  _positive(c, "data.max_image_pixels")
   for key in ("data.hr_patch", "train.batch_size", "train.num_steps", "train.log_every",
               "train.eval_every", "train.checkpoint_every", "train.keep_checkpoints",
               "val.pad_multiple", "val.batch_size"):
@@ -190,6 +207,11 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
   if not 0 <= c.train.ema_decay < 1:
     _fail("train.ema_decay", f"must be in [0, 1), got {c.train.ema_decay!r}")
   _one_of(c, "train.loss", tuple(pixel.PIXEL_LOSSES))
+  _one_of(c, "train.nonfinite_policy", NONFINITE_POLICIES)
+  for key in ("train.nonfinite_max_skips", "train.nonfinite_max_restores"):
+    _positive(c, key, allow_zero=True)
+  if not 0 < c.train.nonfinite_lr_factor <= 1:
+    _fail("train.nonfinite_lr_factor", f"must be in (0, 1], got {c.train.nonfinite_lr_factor!r}")
 
   validate_optim(c, "optim")
   validate_losses(c)

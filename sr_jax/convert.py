@@ -13,7 +13,7 @@ import re
 import sys
 from typing import Callable
 
-from absl import app, flags
+from absl import flags
 from flax import traverse_util
 import jax
 import jax.numpy as jnp
@@ -22,6 +22,7 @@ from ml_collections import config_flags
 from ml_collections.config_flags.config_flags import ConfigFileFlagParser
 import numpy as np
 
+from sr_jax import cli
 from sr_jax import config as config_lib
 from sr_jax.train import checkpoint, trainer
 
@@ -248,4 +249,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

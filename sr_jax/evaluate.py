@@ -11,15 +11,15 @@ self-ensemble (EDSR+, RCAN+); --tile bounds the memory of large images (SwinIR, 
 import json
 import sys
 
-from absl import app, flags
+from absl import flags
 
+from sr_jax import cli
 from sr_jax import config as config_lib
-from sr_jax.data.images import DataError
 from sr_jax.metrics import benchmark, perceptual_quality, predictors
 from sr_jax.train import checkpoint, sharding, trainer
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("hr_dir", None, "Folder of HR images (or skimage:name,name).")
+flags.DEFINE_string("hr_dir", None, "Folder of HR images, one image, or skimage:name,name.")
 flags.DEFINE_integer("scale", None, "Upscaling factor; defaults to the run's.")
 flags.DEFINE_string("workdir", None, "A training run to evaluate (latest checkpoint).")
 flags.DEFINE_enum("baseline", None, ["bicubic"], "Evaluate a baseline instead of a run.")
@@ -50,9 +50,8 @@ def _run_predictor():
       raise config_lib.ConfigError("--scale is required with --baseline")
     return benchmark.bicubic_predict(FLAGS.scale), {}, FLAGS.scale, 3
   config, variables, step = checkpoint.load_inference_variables(FLAGS.workdir, FLAGS.step)
-  if FLAGS.scale and FLAGS.scale != config.scale:
-    raise config_lib.ConfigError(f"--scale={FLAGS.scale}, but {FLAGS.workdir} trained "
-                                 f"scale {config.scale}")
+  if FLAGS.scale:
+    checkpoint.check_matches(FLAGS.workdir, config, {"scale": FLAGS.scale}, "--scale")
   model = trainer.build_model(config)
   print(f"{FLAGS.workdir}: step {step}, model {config.model.name} x{config.scale}")
   return trainer.predict_fn(model), variables, config.scale, config.channels
@@ -62,13 +61,10 @@ def main(argv):
   del argv
   if bool(FLAGS.workdir) == bool(FLAGS.baseline):
     sys.exit("error: give exactly one of --workdir and --baseline")
-  try:
-    predict, variables, scale, channels = _run_predictor()
-    samples = benchmark.load_set(FLAGS.hr_dir, scale, channels,
-                                 benchmark.DEGRADATIONS[FLAGS.degradation])
-    niqe_params, lpips_net = perceptual_quality.load(FLAGS.niqe, FLAGS.niqe_params, FLAGS.lpips)
-  except (config_lib.ConfigError, DataError, FileNotFoundError) as e:
-    sys.exit(f"error: {e}")
+  predict, variables, scale, channels = _run_predictor()
+  samples = benchmark.load_set(FLAGS.hr_dir, scale, channels,
+                               benchmark.DEGRADATIONS[FLAGS.degradation])
+  niqe_params, lpips_net = perceptual_quality.load(FLAGS.niqe, FLAGS.niqe_params, FLAGS.lpips)
   bench = benchmark.Benchmark({"set": samples}, scale, FLAGS.pad_multiple, FLAGS.batch_size,
                               sharding.make_mesh())
   predict = predictors.for_evaluation(predict, scale, FLAGS.self_ensemble, FLAGS.tile,
@@ -88,4 +84,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

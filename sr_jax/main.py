@@ -1,16 +1,13 @@
 """python -m sr_jax.main --config=configs/NAME.py[:preset] --workdir=DIR [--config.key=value]"""
 import logging as logging_std
 import os
-import re
 import sys
 
 from absl import app, flags, logging
 import jax
 from ml_collections import config_flags
 
-from sr_jax import cache
-from sr_jax.config import ConfigError
-from sr_jax.data.images import DataError
+from sr_jax import cache, cli
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Recipe: configs/NAME.py[:preset].",
@@ -55,29 +52,16 @@ def main(argv):
   logging.get_absl_handler().addFilter(_QuietLibraries())
   initialize_distributed()
   cache.enable(FLAGS.compilation_cache)
-  from sr_jax.train import trainer  # pylint: disable=g-import-not-at-top
+  from sr_jax.train import checkpoint, recovery, trainer  # pylint: disable=g-import-not-at-top
   logging.info("JAX %s: process %d/%d, %d devices (%s)", jax.__version__, jax.process_index(),
                jax.process_count(), jax.device_count(), jax.devices()[0].platform)
   try:
     trainer.train_and_evaluate(FLAGS.config, FLAGS.workdir)
-  except (ConfigError, DataError, FileNotFoundError) as e:
+  except trainer.Preempted as e:  # a clean stop: exit 0, so schedulers do not count a failure
+    print(e, file=sys.stderr)
+  except (checkpoint.WorkdirError, recovery.NonFiniteError) as e:
     sys.exit(f"error: {e}")
 
 
-def parse_flags(argv):
-  """absl's parsing, with ml_collections' unknown-key traceback turned into one line."""
-  try:
-    return FLAGS(argv)
-  except flags.Error as e:
-    sys.exit(f"FATAL Flags parsing error: {e}")
-  except (AttributeError, KeyError) as e:
-    names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(e))
-    key = names[0] if names else str(e)
-    hint = re.search(r'Did you mean "([^"]+)"', str(e))
-    bad = [a.split("=")[0] for a in argv
-           if a.startswith("--config.") and f".{key}." in a.split("=")[0] + "."]
-    sys.exit(f"error: {bad[0] if bad else key}: no such config key"
-             + (f" (did you mean {hint.group(1)!r}?)" if hint else ""))
-
 if __name__ == "__main__":
-  app.run(main, flags_parser=parse_flags)
+  cli.run(main)

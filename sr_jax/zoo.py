@@ -10,12 +10,13 @@ import json
 import time
 from typing import Any
 
-from absl import app, flags
+from absl import flags
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sr_jax import models
+from sr_jax import cli, models
+from sr_jax.config import ConfigError
 from sr_jax.bench import flops
 
 _MODELS = flags.DEFINE_list("models", None, "Registered model names (default: all).")
@@ -68,6 +69,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
 def main(argv):
   del argv
   names = _MODELS.value or models.names()
+  unknown = sorted(set(names) - set(models.names()))
+  if unknown:
+    raise ConfigError(f"--models: no model {', '.join(unknown)}; known: {', '.join(models.names())}")
   width, height = (int(v) for v in _LR_SIZE.value)
   rows = []
   for name in names:
@@ -89,4 +93,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -26,32 +26,47 @@ def shared_data():
   return find
 
 
-@pytest.fixture
-def tiny_config(tmp_path):
-  """A seconds-long training config: 1-block EDSR, 16-pixel HR patches, one small val image."""
+# A seconds-long training run: 1-block EDSR, 16-pixel HR patches, one small validation image.
+TINY = {"model.num_blocks": 1, "model.features": 8, "data.source": "skimage",
+        "data.skimage_images": ("astronaut", "coffee"), "data.hr_patch": 16,
+        "data.read_threads": 1, "train.batch_size": 4, "train.num_steps": 4,
+        "train.log_every": 2, "train.eval_every": 2, "train.checkpoint_every": 2,
+        "optim.learning_rate": 1e-3, "val.best_metric": "tiny/psnr_y"}
+
+
+def _validation_folder(root: pathlib.Path, h: int = 40, w: int = 48) -> pathlib.Path:
+  """A folder holding one smooth random image: the tiny run's validation set."""
   import numpy as np  # pylint: disable=g-import-not-at-top
   from PIL import Image  # pylint: disable=g-import-not-at-top
-  from sr_jax.config import default_config  # pylint: disable=g-import-not-at-top
-
-  val_dir = tmp_path / "val"
+  val_dir = root / "val"
   val_dir.mkdir()
-  rng = np.random.default_rng(0)
-  smooth = np.cumsum(np.cumsum(rng.integers(0, 9, (40, 48, 3)), 0), 1)
+  smooth = np.cumsum(np.cumsum(np.random.default_rng(0).integers(0, 9, (h, w, 3)), 0), 1)
   Image.fromarray((smooth * 255 // smooth.max()).astype(np.uint8)).save(val_dir / "ramp.png")
+  return val_dir
 
+
+@pytest.fixture
+def tiny_config(tmp_path):
+  """TINY as a ConfigDict."""
+  from sr_jax.config import default_config  # pylint: disable=g-import-not-at-top
   c = default_config()
-  c.model.num_blocks = 1
-  c.model.features = 8
-  c.data.source = "skimage"
-  c.data.skimage_images = ("astronaut", "coffee")
-  c.data.hr_patch = 16
-  c.data.read_threads = 1
-  c.train.batch_size = 4
-  c.train.num_steps = 4
-  c.train.log_every = 2
-  c.train.eval_every = 2
-  c.train.checkpoint_every = 2
-  c.optim.learning_rate = 1e-3
-  c.val.sets = {"tiny": str(val_dir)}
-  c.val.best_metric = "tiny/psnr_y"
+  c.update_from_flattened_dict(TINY)
+  c.val.sets = {"tiny": str(_validation_folder(tmp_path))}
   return c
+
+
+@pytest.fixture(scope="session")
+def write_tiny_config():
+  """write(folder, overrides) → a configs-style file of TINY with `overrides` (flat keys), for
+  runs of the CLI in a subprocess."""
+  def write(root: pathlib.Path, overrides: dict) -> pathlib.Path:
+    values = {**TINY, **overrides}
+    path = root / "tiny.py"
+    path.write_text(
+        "from sr_jax.config import default_config\n\n\ndef get_config():\n"
+        "  c = default_config()\n"
+        f"  c.update_from_flattened_dict({values!r})\n"
+        f"  c.val.sets = {{'tiny': {str(_validation_folder(root, 24, 24))!r}}}\n"
+        "  return c\n")
+    return path
+  return write

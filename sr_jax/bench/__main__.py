@@ -12,9 +12,7 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
-from sr_jax import bench, cache
-from sr_jax.config import ConfigError
-from sr_jax.data.images import DataError
+from sr_jax import bench, cache, cli
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Recipe: configs/NAME.py[:preset].")
@@ -66,10 +64,7 @@ def main(argv):
       bench.torch_references().check_config(config)
     except (RuntimeError, ValueError) as e:
       sys.exit(f"error: {e}")
-  try:
-    result = bench.measure(config, FLAGS.steps, FLAGS.warmup, FLAGS.data)
-  except (ConfigError, DataError, FileNotFoundError) as e:
-    sys.exit(f"error: {e}")
+  result = bench.measure(config, FLAGS.steps, FLAGS.warmup, FLAGS.data)
   result.update(bench.environment())
   result.update(config=config_flags.get_config_filename(FLAGS["config"]),
                 overrides=[a for a in sys.argv[1:] if a.startswith("--config.")],
@@ -89,4 +84,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -26,10 +26,9 @@ import jax.numpy as jnp
 import numpy as np
 from ml_collections import config_flags
 
-from sr_jax import bench
+from sr_jax import bench, cli
 from sr_jax import config as config_lib
 from sr_jax import models
-from sr_jax.data.images import DataError
 from sr_jax.metrics import benchmark, image_quality, predictors
 from sr_jax.train import checkpoint, sharding, trainer
 
@@ -41,7 +40,7 @@ _CACHE_HIT = "/jax/compilation_cache/cache_hits"
 FLAGS = flags.FLAGS
 
 
-class InputError(ValueError):
+class InputError(config_lib.ConfigError):
   """A flag value that cannot work; the message names the flag."""
 
 
@@ -254,16 +253,13 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   if (FLAGS.config is None) == (FLAGS.workdir is None):
     sys.exit("error: give exactly one of --config and --workdir")
-  try:
-    if FLAGS.workdir:
-      config, variables, step = checkpoint.load_inference_variables(FLAGS.workdir, FLAGS.step)
-    else:
-      config, variables, step = FLAGS.config, None, None
-      config_lib.validate(config)
-    result = measure(config, variables, FLAGS.sets, FLAGS.out_size, FLAGS.tile,
-                     FLAGS.tile_overlap, FLAGS.batch, FLAGS.steps, FLAGS.warmup, FLAGS.parts)
-  except (InputError, config_lib.ConfigError, DataError, FileNotFoundError) as e:
-    sys.exit(f"error: {e}")
+  if FLAGS.workdir:
+    config, variables, step = checkpoint.load_inference_variables(FLAGS.workdir, FLAGS.step)
+  else:
+    config, variables, step = FLAGS.config, None, None
+    config_lib.validate(config)
+  result = measure(config, variables, FLAGS.sets, FLAGS.out_size, FLAGS.tile,
+                   FLAGS.tile_overlap, FLAGS.batch, FLAGS.steps, FLAGS.warmup, FLAGS.parts)
   env = bench.environment()
   env["device_kind"] = env.pop("device")
   result.update(env)
@@ -279,4 +275,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

@@ -14,7 +14,7 @@ from absl import app, flags
 import jax
 from ml_collections import config_flags
 
-from sr_jax import bench
+from sr_jax import bench, cli
 from sr_jax import config as config_lib
 from sr_jax.data import pipeline, sources
 from sr_jax.train import inputs
@@ -82,10 +82,7 @@ def main(argv):
   config = FLAGS.config
   config.data.hr_patch = FLAGS.hr_patch
   config.train.batch_size = FLAGS.batch_size
-  try:
-    rates = measure(config, FLAGS.steps, FLAGS.workers)
-  except config_lib.ConfigError as e:
-    raise app.UsageError(str(e))
+  rates = measure(config, FLAGS.steps, FLAGS.workers)
   device = jax.devices()[0]
   result = {"degradation": config.data.degradation, "hr_patch": FLAGS.hr_patch,
             "batch_size": FLAGS.batch_size, "workers": FLAGS.workers, "steps": FLAGS.steps,
@@ -104,4 +101,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

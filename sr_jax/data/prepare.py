@@ -9,12 +9,14 @@ moved flush with the border, and images smaller than SIZE stay whole. PNG keeps 
 """
 import io
 import pathlib
+import sys
 
-from absl import app, flags, logging
+from absl import flags, logging
 from array_record.python import array_record_module
 import numpy as np
 from PIL import Image
 
+from sr_jax import cli
 from sr_jax.data import images
 
 FLAGS = flags.FLAGS
@@ -71,17 +73,14 @@ def prepare(folder, out, crop: int = 0, step: int = 0, shards: int = 1, png_leve
 
 def main(argv):
   if len(argv) != 2 or not FLAGS.out:
-    raise app.UsageError("usage: python -m sr_jax.data.prepare DIR --out=OUT_DIR")
+    sys.exit("error: usage: python -m sr_jax.data.prepare DIR --out=OUT_DIR")
   if FLAGS.shards < 1 or FLAGS.sub_images < 0 or FLAGS.step < 0:
-    raise app.UsageError("--shards must be >= 1; --sub_images and --step >= 0")
-  try:
-    info = prepare(argv[1], FLAGS.out, FLAGS.sub_images, FLAGS.step, FLAGS.shards, FLAGS.png_level)
-  except images.DataError as e:
-    raise app.UsageError(str(e))
+    sys.exit("error: --shards must be >= 1; --sub_images and --step >= 0")
+  info = prepare(argv[1], FLAGS.out, FLAGS.sub_images, FLAGS.step, FLAGS.shards, FLAGS.png_level)
   logging.info("%d images → %d records in %d shard(s) under %s; smallest side %d pixels "
                "(config.data.hr_patch must not exceed it)", info["images"], info["records"],
                info["shards"], FLAGS.out, info["min_side"])
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

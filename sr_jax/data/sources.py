@@ -32,28 +32,39 @@ def skimage_paths(names: Sequence[str]) -> list[pathlib.Path]:
   return [by_name[name] for name in names]
 
 
-class ImageFiles:
-  """Decodes one HR image per index; files smaller than `min_size` are left out (logged)."""
+BAD_IMAGES = ("skip", "error")  # config.data.bad_images
 
-  def __init__(self, paths: Sequence[pathlib.Path], channels: int = 3, min_size: int = 0):
-    kept, small = [], []
-    for path in paths:
-      h, w = images.image_size(path)
-      (kept if min(h, w) >= min_size else small).append(path)
-    if small:
-      logging.warning("Leaving out %d image(s) smaller than the %d-pixel HR patch: %s",
-                      len(small), min_size, ", ".join(map(str, small[:5])))
-    if not kept:
-      raise images.DataError(f"{paths[0].parent}: no image is at least {min_size} pixels "
-                             "on its short side (the HR patch)")
-    self.paths = kept
+
+class ImageFiles:
+  """Decodes one HR image per index. Every file is decoded once here, on threads, so that a
+  truncated or corrupt file, a decompression bomb or an image smaller than `min_size` fails
+  before training rather than in a grain worker mid-run: bad_images='skip' leaves them out
+  (logged, each with its reason; `skipped` lists them), 'error' raises DataError."""
+
+  def __init__(self, paths: Sequence[pathlib.Path], channels: int = 3, min_size: int = 0,
+               bad_images: str = "skip", max_pixels: int = images.MAX_PIXELS):
+    problems = [(info.path, images.problem(info, min_size))
+                for info in images.inspect_all(paths, max_pixels)]
+    self.skipped = {path: why for path, why in problems if why}
+    self.paths = [path for path, why in problems if not why]
+    if self.skipped and bad_images == "error":
+      raise images.DataError(f"{next(iter(self.skipped.values()))} ({len(self.skipped)} of "
+                             f"{len(paths)} files unusable; config.data.bad_images='skip' "
+                             "trains on the rest)")
+    if self.skipped:
+      logging.warning("Skipping %d of %d training image(s) (config.data.bad_images='skip'):\n%s",
+                      len(self.skipped), len(paths), "\n".join(self.skipped.values()))
+    if not self.paths:
+      raise images.DataError(f"{paths[0].parent}: none of the {len(paths)} images is usable "
+                             f"(decodable, at least {min_size} pixels on its short side)")
     self.channels = channels
+    self.max_pixels = max_pixels
 
   def __len__(self) -> int:
     return len(self.paths)
 
   def __getitem__(self, index: int) -> np.ndarray:
-    return images.load_image(self.paths[index], self.channels)
+    return images.load_image(self.paths[index], self.channels, self.max_pixels)
 
 
 class TfdsImages:
@@ -79,7 +90,8 @@ class ArrayRecordImages:
   """Decodes the PNG record at each index; an image smaller than `min_size` fails when read
   (`prepare` logs the smallest side, and sub-images all have the same one)."""
 
-  def __init__(self, path: str, channels: int = 3, min_size: int = 0):
+  def __init__(self, path: str, channels: int = 3, min_size: int = 0,
+               max_pixels: int = images.MAX_PIXELS):
     import grain  # pylint: disable=g-import-not-at-top
     root = pathlib.Path(path)
     shards = sorted(root.glob("*.array_record")) if root.is_dir() else [root]
@@ -88,12 +100,13 @@ class ArrayRecordImages:
     self._source = grain.sources.ArrayRecordDataSource([str(p) for p in shards])
     self.channels = channels
     self.min_size = min_size
+    self.max_pixels = max_pixels
 
   def __len__(self) -> int:
     return len(self._source)
 
   def __getitem__(self, index: int) -> np.ndarray:
-    img = images.load_image(io.BytesIO(self._source[index]), self.channels)
+    img = images.load_image(io.BytesIO(self._source[index]), self.channels, self.max_pixels)
     if min(img.shape[:2]) < self.min_size:
       raise images.DataError(f"arrayrecord record {index}: {img.shape[0]}x{img.shape[1]} is "
                              f"smaller than the {self.min_size}-pixel HR patch")
@@ -103,7 +116,8 @@ class ArrayRecordImages:
 def training_source(data_config, channels: int):
   """The grain data source for `config.data`."""
   if data_config.source == "arrayrecord":
-    return ArrayRecordImages(data_config.arrayrecord_path, channels, data_config.hr_patch)
+    return ArrayRecordImages(data_config.arrayrecord_path, channels, data_config.hr_patch,
+                             data_config.max_image_pixels)
   if data_config.source == "tfds":
     return TfdsImages(data_config.tfds_name, data_config.tfds_split,
                       data_config.tfds_data_dir, channels)
@@ -111,11 +125,14 @@ def training_source(data_config, channels: int):
     paths = skimage_paths(data_config.skimage_images)
   else:
     paths = [p for folder in data_config.dirs if folder for p in images.list_images(folder)]
-  return ImageFiles(paths, channels, min_size=data_config.hr_patch)
+  return ImageFiles(paths, channels, data_config.hr_patch, data_config.bad_images,
+                    data_config.max_image_pixels)
 
 
 def benchmark_paths(spec: str) -> list[pathlib.Path]:
-  """A validation set named by a folder path or by 'skimage:name,name'."""
+  """A validation set named by a folder path, one image file, or 'skimage:name,name'."""
   if spec.startswith("skimage:"):
     return skimage_paths([n for n in spec[len("skimage:"):].split(",") if n])
+  if pathlib.Path(spec).is_file():
+    return [pathlib.Path(spec)]
   return images.list_images(spec)

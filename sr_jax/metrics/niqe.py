@@ -11,6 +11,7 @@ CLI: python -m sr_jax.metrics.niqe IMG [--crop_border=N] [--params=NPZ]
 import argparse
 import os
 import pathlib
+import sys
 
 import numpy as np
 from scipy import ndimage, special
@@ -113,8 +114,11 @@ def main(argv=None):
   parser.add_argument("--crop_border", type=int, default=0)
   parser.add_argument("--params", default=None, help="niqe_pris_params.npz")
   args = parser.parse_args(argv)
-  from PIL import Image
-  img = np.asarray(Image.open(args.image).convert("RGB"))
+  from sr_jax.data import images  # pylint: disable=g-import-not-at-top
+  try:
+    img = images.load_image(args.image)
+  except images.DataError as e:
+    sys.exit(f"error: {e}")
   print(f"{calculate_niqe(img, args.crop_border, load_params(args.params)):.4f}")
 
 

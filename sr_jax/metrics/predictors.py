@@ -35,18 +35,22 @@ def self_ensemble(predict: Predict) -> Predict:
 
 def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
   """Tile starts along one axis of `size` (tile ≤ size): SwinIR's grid, the last tile flush."""
+  if tile == size:  # one tile, whatever the overlap (a zero stride would not step)
+    return [0]
   return list(range(0, size - tile, tile - overlap)) + [size - tile]
 
 
-def _blend_weights(size: int, tile: int, overlap: int, scale: int) -> tuple[list[int], np.ndarray]:
+def blend_weights(size: int, tile: int, overlap: int, scale: int) -> tuple[list[int], np.ndarray]:
   """Tile starts along one axis and each tile's (tile·scale,) output weights: 1, except the
-  half of an overlap next to a neighbouring tile.
+  half of an overlap next to a neighbouring tile, normalised to sum to 1 at every output pixel.
 
   SwinIR's script averages whole overlaps; trimming each side that faces another tile by half
   the overlap leaves every output pixel to the tiles that see at least overlap/2 LR pixels of
   context around it, so a model whose receptive field reaches no further (a small CNN) gives
   exactly its untiled output. Where trimmed tiles still overlap (the flush last tile), they
-  are averaged.
+  are averaged. On a grid of tiles the 2-D weights are the outer products of these (the
+  per-axis sums are 1, so theirs are too): in-jit tiling here and the host-side tiling of
+  sr_jax.upscale blend with the same weights.
   """
   starts = tile_starts(size, tile, overlap)
   w = np.ones((len(starts), tile), np.float32)
@@ -55,7 +59,9 @@ def _blend_weights(size: int, tile: int, overlap: int, scale: int) -> tuple[list
       w[i, :overlap // 2] = 0
     if s + tile < size:
       w[i, tile - (overlap + 1) // 2:] = 0
-  return starts, np.repeat(w, scale, axis=1)
+  w = np.repeat(w, scale, axis=1)
+  cover = sum(np.pad(wt, (s * scale, (size - s) * scale - wt.size)) for s, wt in zip(starts, w))
+  return starts, w / np.stack([cover[s * scale:s * scale + wt.size] for s, wt in zip(starts, w)])
 
 
 def tiled(predict: Predict, scale: int, tile: int, overlap: int) -> Predict:
@@ -67,8 +73,8 @@ def tiled(predict: Predict, scale: int, tile: int, overlap: int) -> Predict:
   def run(variables, lr):
     n, h, w, c = lr.shape
     th, tw = min(tile, h), min(tile, w)
-    ys, wy = _blend_weights(h, th, overlap, scale)
-    xs, wx = _blend_weights(w, tw, overlap, scale)
+    ys, wy = blend_weights(h, th, overlap, scale)
+    xs, wx = blend_weights(w, tw, overlap, scale)
     grid = [(i, j) for i in range(len(ys)) for j in range(len(xs))]
     starts = np.array([(ys[i], xs[j]) for i, j in grid], np.int32)
     rows, cols = wy[[i for i, _ in grid]], wx[[j for _, j in grid]]
@@ -84,11 +90,7 @@ def tiled(predict: Predict, scale: int, tile: int, overlap: int) -> Predict:
     out_c = jax.eval_shape(predict, variables,
                            jax.ShapeDtypeStruct((n, th, tw, c), lr.dtype)).shape[-1]
     acc = jnp.zeros((n, h * scale, w * scale, out_c), jnp.float32)
-    acc, _ = jax.lax.scan(add_tile, acc, (starts, rows, cols))
-    # Separable weights on a product grid: their sum is the outer product of per-axis sums.
-    cover = lambda starts_, weights, size: sum(
-        np.pad(wt, (s * scale, (size - s) * scale - wt.size)) for s, wt in zip(starts_, weights))
-    return acc / np.outer(cover(ys, wy, h), cover(xs, wx, w))[None, :, :, None]
+    return jax.lax.scan(add_tile, acc, (starts, rows, cols))[0]
   return run
 
 

@@ -10,6 +10,7 @@ them to a scheduler, or to launch/*.py). Points whose workdir has DONE are skipp
 stderr); the others resume from their checkpoints. Afterwards: python -m sr_jax.sweep.report DIR
 """
 import argparse
+import os
 import subprocess
 import sys
 
@@ -47,6 +48,10 @@ def main(argv=None) -> int:
     points = sweep.grid_points(axes)
   except sweep.GridError as e:
     print(f"sr_jax.sweep: error: {e}", file=sys.stderr)
+    return 2
+  config_file = args.config.split(":", 1)[0]
+  if not os.path.isfile(config_file):
+    print(f"sr_jax.sweep: error: --config={args.config}: no such file", file=sys.stderr)
     return 2
   grid_keys = {k for k, _ in axes}
   clash = [k for k, _ in shared if k in grid_keys]

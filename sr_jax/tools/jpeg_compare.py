@@ -5,20 +5,17 @@
 Prints a Markdown table per quality: mean PSNR of the model's output against libjpeg's, the share of
 8-bit values that agree exactly, and the PSNR of each against the source (what compression costs).
 """
-import pathlib
-
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import app, flags
-from PIL import Image
+from absl import flags
 
-from sr_jax.data import degradations
+from sr_jax import cli
+from sr_jax.data import degradations, images as image_io
 from sr_jax.ops import degradations_jax
 
 HR_DIR = flags.DEFINE_string("hr_dir", None, "folder of PNG/BMP/JPEG images", required=True)
 QUALITIES = flags.DEFINE_list("qualities", ["30", "50", "75", "95"], "JPEG qualities")
-EXTENSIONS = {".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff"}
 
 
 def _psnr(a, b):
@@ -43,8 +40,8 @@ def compare(images, qualities):
 
 def main(argv):
   del argv
-  paths = sorted(p for p in pathlib.Path(HR_DIR.value).iterdir() if p.suffix.lower() in EXTENSIONS)
-  images = [np.asarray(Image.open(p).convert("RGB"), np.float32) / 255 for p in paths]
+  images = [image_io.load_image(p).astype(np.float32) / 255
+            for p in image_io.list_images(HR_DIR.value)]
   table = compare(images, [int(q) for q in QUALITIES.value])
   print(f"{HR_DIR.value}: {len(images)} images, jax {jax.__version__} on {jax.devices()[0].platform}")
   print("| quality | PSNR model vs libjpeg (dB) | identical values | PSNR libjpeg vs source | PSNR model vs source |")
@@ -54,4 +51,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -96,6 +96,9 @@ def main(argv=None) -> pathlib.Path:
   args = parser.parse_args(argv)
   if args.fetch == (args.convert is not None):
     parser.error("give exactly one of --fetch and --convert=FILE")
+  for given in (args.convert, args.lin):
+    if given is not None and not given.is_file():
+      sys.exit(f"error: {given}: no such weights file")
   cache = vgg.cache_dir()
   backbone = (download(TORCHVISION + BACKBONES[args.lpips or "vgg19"],
                        cache / BACKBONES[args.lpips or "vgg19"]) if args.fetch else args.convert)

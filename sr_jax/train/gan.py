@@ -63,7 +63,9 @@ def make_train_step(model, disc, g_tx: optax.GradientTransformation,
 
   content_loss(sr, hr, vgg_variables) → {term: value}; term_weights include 'gan'. gp_weight > 0
   adds WGAN-GP's gradient penalty to the discriminator's loss. Metrics: every weighted term, the
-  generator's total ('loss'), the discriminator's loss and its mean real / fake logits.
+  generator's total ('loss'), the discriminator's loss and its mean real / fake logits, and
+  `nonfinite`: when any loss or either network's gradient is not finite, neither network moves
+  (`step.keep_if_finite`). state.lr_scale scales both networks' updates.
   """
 
   def train_step(state: GanState, batch, vgg_variables):
@@ -83,7 +85,7 @@ def make_train_step(model, disc, g_tx: optax.GradientTransformation,
     (g_loss, (terms, sr, model_state, disc_state)), g_grads = jax.value_and_grad(
         g_objective, has_aux=True)(state.params)
     g_updates, opt_state = g_tx.update(g_grads, state.opt_state, state.params)
-    params = optax.apply_updates(state.params, g_updates)
+    params = optax.apply_updates(state.params, step_lib.scaled(g_updates, state.lr_scale))
     ema = state.ema_params
     if ema is not None:
       ema = optax.incremental_update(params, ema, 1.0 - ema_decay)
@@ -102,17 +104,21 @@ def make_train_step(model, disc, g_tx: optax.GradientTransformation,
     (d_loss, (d_state, real_logits, fake_logits)), d_grads = jax.value_and_grad(
         d_objective, has_aux=True)(state.disc_params)
     d_updates, d_opt_state = d_tx.update(d_grads, state.disc_opt_state, state.disc_params)
-    disc_params = optax.apply_updates(state.disc_params, d_updates)
+    disc_params = optax.apply_updates(state.disc_params,
+                                      step_lib.scaled(d_updates, state.lr_scale))
 
+    norms = {"grad_norm": optax.tree.norm(g_grads), "d_grad_norm": optax.tree.norm(d_grads)}
+    finite = step_lib.all_finite(g_loss, terms, d_loss, norms)
     metrics = {"loss": g_loss, **terms, "d_loss": d_loss,
                "d_real": jnp.mean(real_logits), "d_fake": jnp.mean(fake_logits),
-               "learning_rate": g_schedule(state.step), "d_learning_rate": d_schedule(state.step),
-               "grad_norm": optax.tree.norm(g_grads), "d_grad_norm": optax.tree.norm(d_grads)}
+               "learning_rate": g_schedule(state.step) * state.lr_scale,
+               "d_learning_rate": d_schedule(state.step) * state.lr_scale, **norms,
+               "nonfinite": 1.0 - finite.astype(jnp.float32)}
     new_state = state.replace(step=state.step + 1, params=params, model_state=model_state,
                               opt_state=opt_state, ema_params=ema, pool=pool,
                               disc_params=disc_params, disc_state=d_state,
                               disc_opt_state=d_opt_state)
-    return new_state, metrics
+    return step_lib.keep_if_finite(finite, new_state, state), metrics
 
   return train_step
 

@@ -1,4 +1,5 @@
 """Train state and the pure train step that `jax.jit` compiles with explicit shardings."""
+import functools
 from typing import Any, Callable
 
 import flax
@@ -18,6 +19,7 @@ class TrainState:
   opt_state: Any
   ema_params: Any  # None when the EMA is off
   rng: jax.Array  # raw key data (uint32), checkpointable as a plain array
+  lr_scale: jax.Array  # multiplies every update; the 'restore' non-finite policy lowers it
   pool: Any = None  # Real-ESRGAN's training-pair pool (degradations.Pool) when the step degrades
 
 
@@ -29,7 +31,7 @@ def init_state(model: nn.Module, tx: optax.GradientTransformation, lr_shape, see
   params = variables.pop("params")
   return TrainState(step=jnp.zeros((), jnp.int32), params=params, model_state=variables,
                     opt_state=tx.init(params), ema_params=params if use_ema else None,
-                    rng=jax.random.key_data(rng), pool=pool)
+                    rng=jax.random.key_data(rng), lr_scale=jnp.ones((), jnp.float32), pool=pool)
 
 
 def to_unit(x: jax.Array) -> jax.Array:
@@ -45,6 +47,30 @@ def host_pairs(batch, key, pool):
   """The default `prepare_batch`: pairs made on the host, uint8 → [0, 1]."""
   del key
   return jax.tree.map(to_unit, batch), pool
+
+
+def all_finite(*trees) -> jax.Array:
+  """One on-device bool: every leaf of every tree is finite (integer leaves always are)."""
+  checks = (jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(trees))
+  return functools.reduce(jnp.logical_and, checks, jnp.array(True))
+
+
+def scaled(updates, lr_scale: jax.Array):
+  """Updates × lr_scale: Adam's and SGD's updates are linear in the learning rate, so this
+  lowers the learning rate without rebuilding (and recompiling) the optimizer."""
+  return jax.tree.map(lambda u: u * lr_scale.astype(u.dtype), updates)
+
+
+def keep_if_finite(finite: jax.Array, new, old):
+  """`new` where this step's losses and gradients are finite; else `old` with only the step
+  advanced, so the next step draws fresh keys.
+
+  The whole state reverts: parameters, optimizer moments, EMA, BatchNorm statistics, the
+  pool, a GAN's discriminator. optax.apply_if_finite guards the optimizer's update alone and
+  would let a NaN forward pass into the BatchNorm statistics. Detected on the device, so the
+  host never waits on a step; the `nonfinite` metric reports it at log time.
+  """
+  return jax.tree.map(lambda n, o: jnp.where(finite, n, o), new, old).replace(step=new.step)
 
 
 def multi_level_loss(loss_fn: Callable, outputs, hr: jax.Array) -> jax.Array:
@@ -64,7 +90,9 @@ def make_train_step(model: nn.Module, tx: optax.GradientTransformation,
   """step(state, batch) → (state, metrics).
 
   prepare_batch(batch, key, pool) → ({'lr', 'hr'[, 'gt'], float in [0, 1]}, new pool) turns the
-  host batch into model input and loss target inside jit (`sr_jax.train.inputs`).
+  host batch into model input and loss target inside jit (`sr_jax.train.inputs`). A step whose
+  loss or gradient is not finite changes nothing but the step (`keep_if_finite`); metrics
+  include `nonfinite` (1.0 for such a step).
   """
 
   def train_step(state: TrainState, batch):
@@ -80,15 +108,17 @@ def make_train_step(model: nn.Module, tx: optax.GradientTransformation,
 
     (loss, model_state), grads = jax.value_and_grad(loss_of, has_aux=True)(state.params)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
-    params = optax.apply_updates(state.params, updates)
+    params = optax.apply_updates(state.params, scaled(updates, state.lr_scale))
     ema = state.ema_params
     if ema is not None:
       ema = optax.incremental_update(params, ema, 1.0 - ema_decay)
-    metrics = {"loss": loss, "learning_rate": schedule(state.step),
-               "grad_norm": optax.tree.norm(grads)}
+    grad_norm = optax.tree.norm(grads)
+    finite = all_finite(loss, grad_norm)
+    metrics = {"loss": loss, "learning_rate": schedule(state.step) * state.lr_scale,
+               "grad_norm": grad_norm, "nonfinite": 1.0 - finite.astype(jnp.float32)}
     new_state = state.replace(step=state.step + 1, params=params, model_state=model_state,
                               opt_state=opt_state, ema_params=ema, pool=pool)
-    return new_state, metrics
+    return keep_if_finite(finite, new_state, state), metrics
 
   return train_step
 

@@ -2,17 +2,23 @@
 
 config → data source and validation sets (bad input fails here, before any compile) →
 model, optimizer, sharded state → jit-compiled step over grain batches → periodic
-validation, CLU/jsonl logs and Orbax checkpoints. Re-running on the same workdir resumes;
-an interrupt saves before it exits.
+validation, CLU/jsonl logs and Orbax checkpoints. Re-running on the same workdir resumes,
+exactly: the parameters and logged losses equal an uninterrupted run's. SIGTERM or SIGINT
+(preemption, Ctrl-C) lets the current step finish, saves, and raises `Preempted`. A workdir that
+is not writable, lacks the disk space for the checkpoints, or holds a run of another
+architecture fails before anything compiles.
 """
 import dataclasses
 import json
+import signal
+import threading
 import time
 from typing import Any
 
 from absl import logging
 from etils import epath
 import jax
+from jax.experimental import multihost_utils
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
@@ -23,7 +29,8 @@ from sr_jax.data import pipeline, sources
 from sr_jax.losses import objective
 from sr_jax.bench import flops
 from sr_jax.metrics import benchmark, predictors
-from sr_jax.train import checkpoint, gan, inputs, optim, sharding, step as step_lib, writers
+from sr_jax.train import (checkpoint, gan, inputs, optim, recovery, sharding, step as step_lib,
+                          writers)
 
 
 def build_model(config: ml_collections.ConfigDict):
@@ -118,13 +125,79 @@ def setup(config: ml_collections.ConfigDict) -> Setup:
   return Setup(mesh, model, state, state_sharding, train_step, batch_spec, host_dataset, step_args)
 
 
+class Preempted(Exception):
+  """Training stopped early on a signal or preemption notice, its checkpoint saved."""
+
+  def __init__(self, step: int):
+    super().__init__(f"preempted at step {step}: checkpoint saved; re-run the same command to "
+                     "resume")
+    self.step = step
+
+
+class _StopRequests:
+  """SIGTERM and SIGINT while training set a flag that the loop reads on the host after each
+  step (no device sync), instead of killing the process mid-step or mid-save.
+
+  Several processes must stop at the same step. There SIGTERM stays with JAX's preemption sync
+  manager (jax.distributed installs it; TPU maintenance notices arrive the same way) and Orbax's
+  `reached_preemption` reports the step all processes agreed on; SIGINT's flag is agreed on
+  with one all-gather every `every` steps, at log steps, where the host waits for metrics anyway.
+  """
+
+  def __init__(self, every: int):
+    self._every, self._previous, self._received = every, {}, False
+    several = jax.process_count() > 1
+    self._signals = (signal.SIGINT,) if several else (signal.SIGINT, signal.SIGTERM)
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():  # Python's only signal thread
+      self._previous = {sig: signal.signal(sig, self._set) for sig in self._signals}
+    return self
+
+  def __exit__(self, *exc_info):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+  def _set(self, signum, frame):
+    del signum, frame
+    self._received = True
+
+  def __call__(self, step: int) -> bool:
+    if jax.process_count() == 1:
+      return self._received
+    return step % self._every == 0 and bool(
+        multihost_utils.process_allgather(np.int32(self._received)).any())
+
+
+def _check_against_saved(config, workdir: str):
+  """Resuming, or initialising from, a run of another architecture fails here, before anything
+  compiles, instead of in Orbax's restore or (same sizes, other shapes) not at all."""
+  saved = checkpoint.saved_config(workdir)
+  if saved is not None:
+    checkpoint.check_matches(workdir, saved, checkpoint.architecture(config), "the config")
+  elif config.init_from:
+    saved = checkpoint.saved_config(config.init_from)
+    if saved is None:
+      raise FileNotFoundError(f"init_from={config.init_from}: no checkpoint there")
+    checkpoint.check_matches(f"init_from={config.init_from}", saved,
+                             checkpoint.architecture(config), "the config")
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
-  """Trains to config.train.num_steps; returns the last validation scalars."""
+  """Trains to config.train.num_steps; returns the last validation scalars. Raises Preempted
+  when a signal or a preemption notice stopped it early, after saving."""
+  with _StopRequests(config.train.log_every) as stop:
+    return _train(config, workdir, stop)
+
+
+def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests) -> dict:
   config_lib.validate(config, num_devices=jax.device_count())
   val_sets = load_validation_sets(config)  # bad data fails here, before anything compiles
+  checkpoint.check_writable(workdir)
+  _check_against_saved(config, workdir)
   run = setup(config)
+  checkpoint.check_free_space(workdir, run.state, config.train)
   workdir = epath.Path(workdir)
-  workdir.mkdir(parents=True, exist_ok=True)
   mesh, model, state = run.mesh, run.model, run.state
   data_iter = iter(pipeline.on_devices(run.host_dataset, sharding.batch_sharding(mesh),
                                        config.data.device_prefetch))
@@ -152,41 +225,46 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   if jax.process_index() == 0:
     _write_run_info(workdir, config, state, train_step)
   progress = writers.progress_hook(config.train.num_steps, writer, config.train.log_every)
+  nonfinite = recovery.Recovery(config.train, ckpt, writer)
 
   def validate(step):
     variables = {"params": step_lib.eval_params(state), **state.model_state}
     results, kept = bench.run(evaluate_batch, variables, config.val.num_logged_images)
     return _log_validation(writer, step, results, kept, val_sets, config.scale)
 
-  step, pending, scalars = start, [], {}
+  step, pending, scalars, stopped = start, [], {}, False
   try:
     while step < config.train.num_steps:
       state, metrics = train_step(state, next(data_iter), *run.step_args)
       step += 1
       pending.append(metrics)
       progress(step)
-      if step % config.train.log_every == 0 or step == config.train.num_steps:
+      stopped = stop(step) or ckpt.reached_preemption(step)
+      if step % config.train.log_every == 0 or step == config.train.num_steps or stopped:
         averaged = jax.tree.map(lambda *xs: float(np.mean(xs)), *jax.device_get(pending))
+        averaged = nonfinite.window(averaged, len(pending))
         writer.write_scalars(step, {f"train/{k}": v for k, v in averaged.items()})
         pending = []
       at_end = step == config.train.num_steps
+      state, step, rewound = nonfinite.check(step, state, at_end or stopped)  # may stop or reload
+      if rewound:  # from an earlier checkpoint's step: the progress hook must start over
+        progress = writers.progress_hook(config.train.num_steps, writer, config.train.log_every)
+        continue
       if step % config.train.eval_every == 0 or at_end:
         scalars = validate(step)
       if step % config.train.checkpoint_every == 0 or at_end:
         ckpt.save(step, state, data_iter, metrics=scalars if step % config.train.eval_every == 0
                   or at_end else None, force=at_end)
-      if ckpt.reached_preemption(step):
+      if stopped:
+        logging.warning("Stopping at step %d (signal or preemption notice): saving.", step)
         ckpt.save_final(step, state, data_iter)
-        logging.warning("Preemption at step %d: checkpoint saved, stopping.", step)
         break
-  except KeyboardInterrupt:
-    logging.warning("Interrupted at step %d: saving a checkpoint before exiting.", step)
-    ckpt.save_final(step, state, data_iter)
-    raise
   finally:
     ckpt.close()
     writer.flush()
     writer.close()
+  if stopped and step < config.train.num_steps:  # a signal in the last step: the run is done
+    raise Preempted(step)
   if step == config.train.num_steps and jax.process_index() == 0:
     (workdir / "DONE").write_text(str(step))
   return scalars

@@ -1,10 +1,15 @@
-"""The grain pipeline: pairs, determinism, checkpointed resume, process sharding."""
+"""The grain pipeline: pairs, determinism, checkpointed resume, process sharding, bad files."""
+import io
+import struct
+import zlib
+
 import numpy as np
+from PIL import Image
 import pytest
 
 from sr_jax.config import default_config
 from sr_jax.data import degradations as deg
-from sr_jax.data import pipeline, sources
+from sr_jax.data import images, pipeline, sources
 from sr_jax.ops import imresize
 
 
@@ -133,3 +138,46 @@ def test_realesrgan_resumes_with_the_same_lr_bits():
     got = next(resumed)
     for k in ("lr", "hr", "gt"):
       np.testing.assert_array_equal(want[k], got[k])
+
+
+def _odd_and_bad_folder(root):
+  """Usable files of every odd kind, and one of each bad kind; returns the bad files' names."""
+  rng = np.random.default_rng(0)
+  rgb = rng.integers(0, 256, (20, 24, 3), np.uint8)
+  exif = Image.Exif()
+  exif[0x0112] = 6  # displayed turned 90°
+  Image.fromarray(rgb).save(root / "good.png")
+  Image.fromarray(rgb).save(root / "exif.png", exif=exif)
+  Image.fromarray(rgb).convert("CMYK").save(root / "cmyk.jpg")
+  Image.fromarray(rgb).convert("P").save(root / "palette.png")
+  Image.fromarray(rgb).convert("LA").save(root / "gray_alpha.png")
+  Image.fromarray(rng.integers(0, 65536, (20, 24), np.uint16)).save(root / "deep.png")
+  Image.fromarray(rgb).save(root / "png_named.jpg", format="PNG")
+  png = (root / "good.png").read_bytes()
+  buf = io.BytesIO()
+  Image.fromarray(rgb).save(buf, "JPEG")
+  ihdr = b"IHDR" + struct.pack(">II", 50_000, 50_000) + png[24:29]  # a 2.5-gigapixel header
+  bad = {"zero.png": b"", "text.png": b"not an image\n", "truncated.png": png[:len(png) // 2],
+         "truncated.jpg": buf.getvalue()[:300],
+         "bomb.png": png[:12] + ihdr + struct.pack(">I", zlib.crc32(ihdr)) + png[33:]}
+  for name, data in bad.items():
+    (root / name).write_bytes(data)
+  Image.fromarray(rgb[:8, :8]).save(root / "small.png")
+  return {*bad, "small.png"}
+
+
+def test_bad_files_are_skipped_before_grain_workers_start(tmp_path):
+  bad = _odd_and_bad_folder(tmp_path)
+  c = _config(hr_patch=16)
+  c.data.source = "folder"
+  c.data.dirs = (str(tmp_path),)
+  c.data.num_workers = 2
+  source = sources.training_source(c.data, 3)
+  assert {p.name for p in source.skipped} == bad and len(source) == 7
+  it = iter(pipeline.training_dataset(source, c.data, 2, 4, c.seed))
+  for _ in range(3):
+    batch = next(it)
+    assert batch["hr"].shape == (4, 16, 16, 3) and batch["lr"].shape == (4, 8, 8, 3)
+  c.data.bad_images = "error"
+  with pytest.raises(images.DataError, match=r"bomb\.png: more than .*\(6 of 13 files"):
+    sources.training_source(c.data, 3)

@@ -103,11 +103,11 @@ def test_local_reports_failures(tmp_path, monkeypatch):
     returncode = 3
 
   monkeypatch.setattr(sweep_main.subprocess, "run", lambda command: Fail())
-  rc = sweep_main.main(["--config=c.py", "--grid=model.features=8,16", f"--workdir={tmp_path}"])
+  rc = sweep_main.main(["--config=configs/quickstart.py", "--grid=model.features=8,16", f"--workdir={tmp_path}"])
   assert rc == 1
 
 
 def test_set_clashing_with_grid(tmp_path, capsys):
-  rc = sweep_main.main(["--config=c.py", "--grid=model.features=8", f"--workdir={tmp_path}",
+  rc = sweep_main.main(["--config=configs/quickstart.py", "--grid=model.features=8", f"--workdir={tmp_path}",
                         "--launch=print", "--set", "model.features=4"])
   assert rc == 2 and "also a grid axis" in capsys.readouterr().err

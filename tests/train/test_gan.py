@@ -12,7 +12,7 @@ import pytest
 from sr_jax import config as config_lib
 from sr_jax.losses import adversarial, objective
 from sr_jax.models import discriminators, vgg
-from sr_jax.train import checkpoint, gan, trainer
+from sr_jax.train import checkpoint, gan, step as step_lib, trainer
 
 REPO = trainer.__file__.rsplit("/sr_jax/", 1)[0]
 
@@ -34,14 +34,16 @@ def _batch(seed=0):
   return {"lr": to_u8(lr), "hr": to_u8(hr)}
 
 
-def _setup(loss_name, term_weights, content_loss=lambda sr, hr, v: {}):
+def _setup(loss_name, term_weights, content_loss=lambda sr, hr, v: {},
+           prepare_batch=step_lib.host_pairs):
   g, d = ToyGenerator(), discriminators.VGGStyleDiscriminator(num_feat=4, input_size=32)
   tx = optax.adam(1e-3)
   state = gan.init_state(g, d, tx, tx, (1, 16, 16, 3), (1, 32, 32, 3), seed=0, use_ema=True)
   gp = 10.0 if loss_name == "wgan_gp" else 0.0
   step = jax.jit(gan.make_train_step(g, d, tx, tx, optax.constant_schedule(1e-3),
                                      optax.constant_schedule(1e-3), content_loss, term_weights,
-                                     adversarial.GAN_LOSSES[loss_name], gp, 0.999))
+                                     adversarial.GAN_LOSSES[loss_name], gp, 0.999,
+                                     prepare_batch))
   return g, d, state, step
 
 
@@ -98,6 +100,42 @@ def test_total_is_the_weighted_sum_of_the_logged_terms():
   assert all(float(metrics[k]) > 0 for k in weights)
   np.testing.assert_allclose(metrics["loss"], sum(w * metrics[k] for k, w in weights.items()),
                              rtol=1e-6)
+
+
+@pytest.mark.parametrize("poisoned", ["lr", "gt"])
+def test_nonfinite_step_moves_neither_network(poisoned):
+  """NaN in the generator's input poisons every loss; NaN in the real images the discriminator
+  sees poisons only its loss (vanilla's generator term reads fake logits alone), yet the
+  generator's finite update is rolled back too."""
+  floats = lambda batch, key, pool: (batch, pool)  # float batches, which can hold NaN
+  _, _, state, step = _setup("vanilla", {"gan": 1.0}, prepare_batch=floats)
+  clean = {k: v.astype(jnp.float32) / 255 for k, v in _batch().items()}
+  clean["gt"] = clean["hr"]
+  bad = {**clean, poisoned: clean[poisoned].at[0, 3, 3, 1].set(jnp.nan)}
+  new, metrics = step(state, bad, {})
+  assert np.isfinite(metrics["loss"]) == (poisoned == "gt")
+  assert not np.isfinite(metrics["d_loss"]) and float(metrics["nonfinite"]) == 1.0
+  assert int(new.step) == 1
+  jax.tree.map(np.testing.assert_array_equal, new.replace(step=state.step), state)
+
+  newer, metrics = step(new, clean, {})
+  assert float(metrics["nonfinite"]) == 0.0
+  for field in ("params", "disc_params", "disc_opt_state", "ema_params", "disc_state"):
+    changed = jax.tree.map(lambda a, b: not np.array_equal(a, b),
+                           getattr(newer, field), getattr(new, field))
+    assert any(jax.tree.leaves(changed)), field
+
+
+def test_lr_scale_scales_both_networks_updates():
+  _, _, state, step = _setup("vanilla", {"gan": 1.0})
+  full, m_full = step(state, _batch(), {})
+  half, m_half = step(state.replace(lr_scale=jnp.float32(0.5)), _batch(), {})
+  for key in ("params", "disc_params"):
+    # Adam's first updates are ±lr: 1e-3 against parameters of ~0.5, rounded at ~6e-8.
+    jax.tree.map(lambda p, f, h: np.testing.assert_allclose(h - p, 0.5 * (f - p), atol=2e-7),
+                 getattr(state, key), getattr(full, key), getattr(half, key))
+  for key in ("learning_rate", "d_learning_rate"):
+    assert float(m_half[key]) == pytest.approx(0.5 * float(m_full[key]))
 
 
 def _smoke_config(steps):

@@ -1,5 +1,6 @@
 """The training loop end to end: resume is exact, checkpoints and logs hold what they should."""
 import json
+import signal
 
 import jax
 import numpy as np
@@ -75,14 +76,14 @@ def test_init_from_copies_another_runs_params(tiny_config, tmp_path):
                src["ema_params"], dst["params"])
 
 
-def test_interrupt_saves_before_exiting(tiny_config, tmp_path, monkeypatch):
+def test_ctrl_c_finishes_the_step_saves_and_raises_preempted(tiny_config, tmp_path, monkeypatch):
   tiny_config.train.checkpoint_every = 100
   tiny_config.train.eval_every = 100
   tiny_config.train.num_steps = 10
   real = trainer.pipeline.on_devices
 
-  class InterruptedAfterThree:
-    """The real checkpointable iterator, with a Ctrl-C on the fourth batch."""
+  class CtrlCOnFourthBatch:
+    """The real checkpointable iterator; a SIGINT arrives while the fourth batch is fetched."""
 
     def __init__(self, dataset):
       self._it, self._served = iter(dataset), 0
@@ -92,8 +93,8 @@ def test_interrupt_saves_before_exiting(tiny_config, tmp_path, monkeypatch):
 
     def __next__(self):
       self._served += 1
-      if self._served > 3:
-        raise KeyboardInterrupt
+      if self._served == 4:
+        signal.raise_signal(signal.SIGINT)
       return next(self._it)
 
     def get_state(self):  # grain's checkpoint handler takes bytes from non-grain iterators
@@ -103,7 +104,13 @@ def test_interrupt_saves_before_exiting(tiny_config, tmp_path, monkeypatch):
       self._it.set_state(json.loads(state))
 
   monkeypatch.setattr(trainer.pipeline, "on_devices",
-                      lambda *a, **k: InterruptedAfterThree(real(*a, **k)))
-  with pytest.raises(KeyboardInterrupt):
+                      lambda *a, **k: CtrlCOnFourthBatch(real(*a, **k)))
+  handler = signal.getsignal(signal.SIGINT)
+  with pytest.raises(trainer.Preempted, match="^preempted at step 4: checkpoint saved; re-run "
+                     "the same command to resume$"):
     trainer.train_and_evaluate(tiny_config, str(tmp_path))
-  assert _params(tmp_path)[0] == 3
+  assert signal.getsignal(signal.SIGINT) is handler  # restored
+  assert _params(tmp_path)[0] == 4  # the step under way finished, then was saved
+  rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  assert [r["step"] for r in rows if "train/loss" in r] == [2, 4]
+  assert not (tmp_path / "DONE").exists()
