@@ -17,6 +17,8 @@ BAD_INPUTS = [
      "--config.train.batchsize"),
     (["sr_jax.main", "--config=configs/edsr.py", "--workdir=W", "--config.data.source=folder",
       f"--config.data.dirs={MISSING}"], MISSING),
+    (["sr_jax.main", "--config=configs/edsr.py", "--workdir=W", "--config.scale=5"],
+     "config.scale"),
     (["sr_jax.evaluate", f"--hr_dir={MISSING}", "--baseline=bicubic", "--scale=4"], MISSING),
     (["sr_jax.evaluate", "--hr_dir=skimage:astronaut", f"--workdir={MISSING}"], MISSING),
     (["sr_jax.convert", "--arch=edsr", f"--src={MISSING}.pth", "--dst=D"], f"{MISSING}.pth"),
