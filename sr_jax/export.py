@@ -14,7 +14,6 @@ DIR/saved_model, a TF SavedModel of the same function (jax2tf). See docs/serving
 import json
 import pathlib
 import shutil
-import sys
 import time
 
 from absl import flags
@@ -41,13 +40,9 @@ def serving_fn(config, variables, dtype: str):
   """lr → SR with `variables` closed over: the artifact then holds its parameters and the
   runner needs no parameter files, pytree layout or Flax. Floating variables are stored in
   `dtype` (bfloat16 halves the artifact); the output is float32 whatever the compute dtype."""
-  config = config.copy_and_resolve_references()
-  config.model.dtype = dtype
-  model = trainer.build_model(config)
-  cast = lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x
-  variables = jax.tree.map(cast, variables)
-  predict = trainer.predict_fn(model)
-  return lambda lr: predict(variables, lr).astype(jnp.float32)
+  variables = trainer.cast_floating(variables, dtype)  # cast now: stored in `dtype`
+  predict = trainer.inference_fn(config, dtype)
+  return lambda lr: predict(variables, lr)
 
 
 def export(config, variables, dtype="float32", platforms=("cpu",), tile=0):

@@ -26,7 +26,6 @@ from typing import Callable
 
 from absl import flags
 import jax
-import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
@@ -46,12 +45,7 @@ def make_apply(config, variables, dtype: str) -> Apply:
   """The run's model, jitted, with parameters, input and computation in `dtype`; output in
   float32, for blending. The parameters are cast inside the jit: nothing compiles before the
   first tile (a bad input stops the run first)."""
-  config = config.copy_and_resolve_references()
-  config.model.dtype = dtype  # the layers' computation dtype
-  predict = trainer.predict_fn(trainer.build_model(config))
-  cast = lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x
-  run = jax.jit(lambda v, lr: predict(jax.tree.map(cast, v), cast(lr)).astype(jnp.float32))
-  return functools.partial(run, variables)
+  return functools.partial(jax.jit(trainer.inference_fn(config, dtype)), variables)
 
 
 def super_resolve(apply: Apply, lr: np.ndarray, scale: int, tile: int, overlap: int,

@@ -10,7 +10,7 @@ Each rate is timed after a warm-up batch (worker start, compilation); workers bu
 import json
 import os
 
-from absl import app, flags
+from absl import flags
 import jax
 from ml_collections import config_flags
 

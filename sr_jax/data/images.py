@@ -126,24 +126,29 @@ class ImageInfo:
   error: str = ""  # the DataError message when the file cannot be decoded
 
 
-def inspect(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> ImageInfo:
+def inspect(path: str | os.PathLike, max_pixels: int = MAX_PIXELS,
+            digest: bool = True) -> ImageInfo:
+  """digest=False leaves ImageInfo.digest empty: training needs only the size and errors."""
   path = pathlib.Path(path)
   try:
     rgb, mode = _decode(path, max_pixels)
   except DataError as e:
     return ImageInfo(path, error=str(e))
   h, w = rgb.shape[:2]
-  digest = hashlib.sha256(f"{h}x{w}:".encode())
-  digest.update(np.ascontiguousarray(rgb).data)
-  return ImageInfo(path, h, w, mode, digest.hexdigest())
+  if not digest:
+    return ImageInfo(path, h, w, mode)
+  sha = hashlib.sha256(f"{h}x{w}:".encode())
+  sha.update(np.ascontiguousarray(rgb).data)
+  return ImageInfo(path, h, w, mode, sha.hexdigest())
 
 
 def inspect_all(paths: Sequence[str | os.PathLike], max_pixels: int = MAX_PIXELS,
-                threads: int | None = None) -> list[ImageInfo]:
+                threads: int | None = None, digest: bool = True) -> list[ImageInfo]:
   """inspect() of every file, in order, on a thread pool: PIL decodes and hashlib hashes
   without the GIL, so a folder is checked about `threads` times faster than in a loop."""
   with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-    return list(pool.map(functools.partial(inspect, max_pixels=max_pixels), paths))
+    return list(pool.map(functools.partial(inspect, max_pixels=max_pixels, digest=digest),
+                         paths))
 
 
 def problem(info: ImageInfo, min_size: int) -> str:

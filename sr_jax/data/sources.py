@@ -44,7 +44,7 @@ class ImageFiles:
   def __init__(self, paths: Sequence[pathlib.Path], channels: int = 3, min_size: int = 0,
                bad_images: str = "skip", max_pixels: int = images.MAX_PIXELS):
     problems = [(info.path, images.problem(info, min_size))
-                for info in images.inspect_all(paths, max_pixels)]
+                for info in images.inspect_all(paths, max_pixels, digest=False)]
     self.skipped = {path: why for path, why in problems if why}
     self.paths = [path for path, why in problems if not why]
     if self.skipped and bad_images == "error":

@@ -44,6 +44,22 @@ def predict_fn(model):
   return lambda variables, lr: model.apply(variables, lr, train=False)
 
 
+def cast_floating(tree, dtype: str):
+  """Floating leaves in `dtype`; integer leaves (counters, keys) as they are."""
+  return jax.tree.map(lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x,
+                      tree)
+
+
+def inference_fn(config, dtype: str):
+  """(variables, lr) → float32 SR of a run's model computing in `dtype` (its layers, floating
+  variables and input): what upscaling and exported models run."""
+  config = config.copy_and_resolve_references()
+  config.model.dtype = dtype
+  predict = predict_fn(build_model(config))
+  return lambda variables, lr: predict(cast_floating(variables, dtype),
+                                       cast_floating(lr, dtype)).astype(jnp.float32)
+
+
 def load_validation_sets(config):
   """Benchmark LR made as the training LR is for BD/DN runs, bicubic otherwise."""
   degrade = benchmark.DEGRADATIONS.get(config.data.degradation, benchmark.DEGRADATIONS["bicubic"])
