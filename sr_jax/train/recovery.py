@@ -93,10 +93,11 @@ class Recovery:
     else:
       restored, resume_at = restore_state(self._ckpt, latest, state), latest
       how = f"restored the checkpoint of step {latest}"
+    logged_lr_scale = float(lr_scale)  # a host copy: the next step donates the device array
     logging.warning("Step %d: non-finite loss, gradient or state; %s, lr_scale → %.4g "
-                    "(restore %d of at most %d).", step, how, float(lr_scale), self.restores,
+                    "(restore %d of at most %d).", step, how, logged_lr_scale, self.restores,
                     self._c.nonfinite_max_restores)
-    self._writer.write_scalars(step, {"train/lr_scale": lr_scale})
+    self._writer.write_scalars(step, {"train/lr_scale": logged_lr_scale})
     return restored.replace(lr_scale=lr_scale), resume_at, latest is not None
 
   def _stop(self, step: int, why: str):
