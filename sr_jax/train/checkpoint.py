@@ -11,6 +11,7 @@ A run's config is saved with it; `check_matches` is the one comparison of a run'
 with what a command expects (resume, `init_from`, evaluation), made before anything compiles.
 """
 import contextlib
+import dataclasses
 import json
 import pathlib
 import shutil
@@ -26,6 +27,10 @@ import orbax.checkpoint as ocp
 
 from sr_jax.config import ConfigError
 from sr_jax.train.step import TrainState
+
+# TrainState fields added after the first checkpoints were written, with the value that means
+# what those checkpoints did.
+_ADDED_FIELDS = {"lr_scale": 1.0}
 
 # How a model computes, not what it holds: runs differing only here share parameters.
 _NOT_ARCHITECTURE = ("model.dtype", "model.scan_mode")
@@ -85,11 +90,24 @@ class Checkpointer:
     if step and self.manager.latest_step() != step:
       self.save(step, state, data_iter, force=True)
 
-  def restore(self, step: int, abstract_state: TrainState, data_iter) -> TrainState:
-    restored = self.manager.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(abstract_state),
-        data=grain.checkpoint.CheckpointRestore(data_iter)))
-    return restored.state
+  def restore(self, step: int, abstract_state: TrainState, data_iter=None) -> TrainState:
+    """The train state saved at `step`, placed as `abstract_state` says; the input pipeline's
+    position too unless data_iter is None (the non-finite policy's reload keeps its place).
+
+    Checkpoints from before a TrainState field existed restore with its `_ADDED_FIELDS` value."""
+    saved = ocp.StandardCheckpointHandler().metadata(self._dir / str(step) / "state").tree
+    missing = {f: default for f, default in _ADDED_FIELDS.items() if f not in saved}
+    target = {f.name: getattr(abstract_state, f.name) for f in dataclasses.fields(abstract_state)
+              if f.name not in missing}
+    items = {"state": ocp.args.StandardRestore(target)}
+    if data_iter is not None:
+      items["data"] = grain.checkpoint.CheckpointRestore(data_iter)
+    restored = self.manager.restore(step, args=ocp.args.Composite(**items)).state
+    for name, default in missing.items():
+      logging.info("Checkpoint %d predates TrainState.%s; starting it at %s", step, name, default)
+      like = getattr(abstract_state, name)
+      restored[name] = jax.device_put(jnp.full(like.shape, default, like.dtype), like.sharding)
+    return type(abstract_state)(**restored)  # TrainState or a subclass (gan.GanState)
 
   def reached_preemption(self, step: int) -> bool:
     return self.manager.reached_preemption(step)

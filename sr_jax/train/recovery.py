@@ -14,7 +14,6 @@ per process: a resumed run starts them afresh.
 """
 from absl import logging
 import jax
-import orbax.checkpoint as ocp
 
 from sr_jax.train import checkpoint, step as step_lib
 
@@ -33,9 +32,7 @@ class NonFiniteError(RuntimeError):
 def restore_state(ckpt: checkpoint.Checkpointer, step: int, like):
   """The train state saved at `step`, placed as `like` is; the data iterator is left alone."""
   ckpt.manager.wait_until_finished()
-  restored = ckpt.manager.restore(step, args=ocp.args.Composite(
-      state=ocp.args.StandardRestore(checkpoint.abstract_like(like))))
-  return restored.state
+  return ckpt.restore(step, checkpoint.abstract_like(like))
 
 
 class Recovery:

@@ -1,6 +1,7 @@
 """Checkpoints and workdirs: failed and partial saves never replace the last complete
 checkpoint; unwritable or too-full workdirs and runs of another architecture fail in one line
 before anything compiles (training, `init_from`, evaluation)."""
+import dataclasses
 import importlib.util
 import os
 import pathlib
@@ -8,13 +9,15 @@ import shutil
 import subprocess
 import sys
 
+import flax.linen as nn
 import grain
 import jax
 import numpy as np
+import optax
 import pytest
 
 from sr_jax.config import ConfigError
-from sr_jax.train import checkpoint, trainer
+from sr_jax.train import checkpoint, gan as gan_lib, step as step_lib, trainer
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -178,3 +181,27 @@ def test_full_disk_fails_before_compiling(tiny_config, tmp_path, monkeypatch):
   monkeypatch.setattr(checkpoint.shutil, "disk_usage",
                       lambda path: usage._replace(free=copies * one))
   checkpoint.check_free_space(str(tmp_path), runs[0].state, tiny_config.train)  # just enough
+
+
+@pytest.mark.parametrize("gan", [False, True])
+def test_checkpoint_from_before_lr_scale_restores_with_lr_scale_one(tmp_path, gan):
+  """Runs saved before TrainState.lr_scale existed still resume (at the learning rate they had)."""
+  state = step_lib.init_state(nn.Dense(3), optax.adam(1e-3), (1, 3), seed=0, use_ema=True)
+  state = state.replace(lr_scale=state.lr_scale * 0.25)
+  if gan:
+    state = gan_lib.GanState(**{f.name: getattr(state, f.name) for f in dataclasses.fields(state)},
+                             disc_params={"w": np.ones(2, np.float32)})
+  old = {f.name: getattr(state, f.name) for f in dataclasses.fields(state) if f.name != "lr_scale"}
+  ckpt = checkpoint.Checkpointer(str(tmp_path), _quickstart())
+  ckpt.save(1, old, None, force=True)
+  ckpt.save(2, state, None, force=True)
+  ckpt.manager.wait_until_finished()
+  abstract = checkpoint.abstract_like(state)
+  from_old, from_new = ckpt.restore(1, abstract), ckpt.restore(2, abstract)
+  ckpt.close()
+  assert float(from_old.lr_scale) == 1.0 and float(from_new.lr_scale) == 0.25
+  assert from_old.lr_scale.sharding == from_new.lr_scale.sharding
+  for restored in (from_old, from_new):
+    assert type(restored) is type(state)
+    assert jax.tree.structure(restored) == jax.tree.structure(state)
+    jax.tree.map(np.testing.assert_array_equal, restored.opt_state, state.opt_state)
