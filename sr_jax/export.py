@@ -5,11 +5,13 @@ Writes a run's generator (its EMA parameters when it has them) for serving witho
 DIR/model.jax_export, a serialized jax.export artifact (StableHLO) of (N, h, w, C) float32 in
 [0, 1] → (N, h·s, w·s, C) float32 with symbolic batch, height and width and the parameters
 baked in; DIR/manifest.json; DIR/run_exported.py, a runner needing only jax, numpy and Pillow
-(sr_jax/tools/exported_runner.py, copied verbatim). Models that build constants from the
-image size while tracing (SwinIR's shifted-window masks; the bicubic pre-upsampling matrices
-of SRCNN, VDSR, the autoencoder) cannot have a symbolic height and width: --tile=T exports a
-fixed T×T LR tile (batch still symbolic) and the runner tiles. --saved_model also writes
-DIR/saved_model, a TF SavedModel of the same function (jax2tf). See docs/serving.md.
+(sr_jax/tools/exported_runner.py, copied verbatim). Every built-in model traces with a
+symbolic size (SwinIR's masks and window padding come from iotas and gathers, the bicubic
+pre-upsampling of SRCNN/VDSR/the autoencoder from a gathered integer upscale). --tile=T exports
+a fixed T×T LR tile instead (batch still symbolic) that the runner tiles: bounded memory for
+large images, and the way out for a model that builds NumPy constants from the size, which
+the export names in one line. --saved_model also writes DIR/saved_model, a TF SavedModel of the
+same function (jax2tf). See docs/serving.md.
 """
 import json
 import pathlib

@@ -18,6 +18,8 @@ from sr_jax import export, models
 from sr_jax.train import checkpoint, trainer
 
 SIZES = ((1, 9, 13), (2, 16, 7))  # (batch, h, w): two compiles of one artifact
+SMALL_SWINIR = {"embed_dim": 12, "depths": (2,), "num_heads": (2,), "window_size": 4,
+                "upsample_features": 8}
 
 # Runs with -I -S: no PYTHONPATH, no .pth files, so not the editable install of sr_jax;
 # site-packages (jax, numpy, Pillow) is added back by hand.
@@ -90,7 +92,7 @@ def test_fresh_process_without_sr_jax_matches_apply(tiny_config, tmp_path):
   assert sr_png.shape == (22, 12, 3) and np.abs(sr_png - expected).max() <= 1
 
 
-def test_fixed_tile_export_stitches_exactly_and_swinir_needs_one(tmp_path):
+def test_fixed_tile_export_stitches_exactly(tmp_path):
   edsr = _small_config("edsr", num_blocks=1, features=8)  # receptive field: ±6 LR pixels
   variables = models.random_variables(trainer.build_model(edsr))
   exported = export.export(edsr, variables, tile=24)
@@ -99,12 +101,9 @@ def test_fixed_tile_export_stitches_exactly_and_swinir_needs_one(tmp_path):
   np.testing.assert_allclose(_load_runner(tmp_path / "edsr")(lr),
                              trainer.build_model(edsr).apply(variables, lr), atol=1e-5)
 
-  swinir = _small_config("swinir", embed_dim=12, depths=(2,), num_heads=(2,), window_size=4,
-                         upsample_features=8)
+  swinir = _small_config("swinir", **SMALL_SWINIR)
   model = trainer.build_model(swinir)
   variables = models.random_variables(model)
-  with pytest.raises(config_lib.ConfigError, match="swinir .*--tile="):
-    export.export(swinir, variables)
   exported = export.export(swinir, variables, tile=8)
   export.write(tmp_path / "swinir", exported, export.manifest(swinir, 0, exported, "float32", 8, 4))
   upscale = _load_runner(tmp_path / "swinir")
@@ -112,6 +111,32 @@ def test_fixed_tile_export_stitches_exactly_and_swinir_needs_one(tmp_path):
   np.testing.assert_allclose(upscale(one_tile), model.apply(variables, one_tile), atol=1e-5)
   big = upscale(_lr(1, 13, 5))  # the same compile: tiled along h, edge-padded along w
   assert big.shape == (1, 26, 10, 3) and np.isfinite(big).all()
+
+
+@pytest.mark.parametrize("name,model", [
+    ("swinir", SMALL_SWINIR),  # shifted-window masks and window padding from the size
+    ("srcnn", {"features": (8, 4)}),  # MATLAB-bicubic pre-upsampling
+    ("vdsr", {"depth": 3, "features": 8})])
+def test_size_dependent_models_export_symbolically(name, model):
+  config = _small_config(name, scale=3, **model)
+  module = trainer.build_model(config)
+  variables = models.random_variables(module)
+  exported = export.export(config, variables)
+  assert str(exported.in_avals[0].shape) == "(b, h, w, 3)"
+  for b, h, w in ((1, 3, 2), (2, 9, 13)):  # smaller than SwinIR's window; not a multiple of it
+    lr = _lr(b, h, w, seed=h)
+    np.testing.assert_allclose(exported.call(lr), module.apply(variables, lr), atol=1e-5)
+
+
+def test_a_model_that_cannot_trace_a_symbolic_size_is_told_to_tile(monkeypatch):
+  """A user model that builds a NumPy constant from the image size gets one line, not a trace."""
+  monkeypatch.setattr(export, "serving_fn", lambda config, variables, dtype: (
+      lambda lr: lr * np.ones(lr.shape[1], np.float32)[:, None, None]))
+  config = _small_config("edsr", num_blocks=1, features=8)
+  with pytest.raises(config_lib.ConfigError, match="model edsr cannot be exported with a "
+                     "symbolic height and width .*--tile=64"):
+    export.export(config, {})
+  assert export.export(config, {}, tile=8).out_avals[0].shape[1:] == (8, 8, 3)
 
 
 def test_bfloat16_export_is_half_the_size_and_close(tmp_path):

@@ -8,6 +8,7 @@ random-input step they are compared with. Needs the optional `[bench]` extra (to
 """
 import time
 
+import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -202,7 +203,7 @@ class SwinIR(nn.Module):
   def forward(self, lr):
     from sr_jax.models.swinir import shifted_window_mask  # pylint: disable=g-import-not-at-top
     n, _, h, w = lr.shape
-    mask = torch.as_tensor(shifted_window_mask(h, w, self.window, self.window // 2),
+    mask = torch.as_tensor(np.asarray(shifted_window_mask(h, w, self.window, self.window // 2)),
                            device=lr.device)
     x = self.conv_first(self.mean(lr, -1))
     y = self.embed_norm(x.flatten(2).transpose(1, 2))

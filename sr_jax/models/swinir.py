@@ -34,16 +34,25 @@ def relative_position_index(window: int) -> np.ndarray:
   return rel[..., 0] * (2 * window - 1) + rel[..., 1]
 
 
-@functools.lru_cache(maxsize=64)
-def shifted_window_mask(h: int, w: int, window: int, shift: int) -> np.ndarray:
+def shifted_window_mask(h, w, window: int, shift: int) -> jnp.ndarray:
   """(windows, window², window²) additive mask: −100 between tokens that the cyclic shift
-  brought together from different image regions, 0 elsewhere."""
-  regions = np.zeros((1, h, w, 1), np.float32)
-  spans = (slice(0, -window), slice(-window, -shift), slice(-shift, None))
-  for i, (hs, ws) in enumerate((hs, ws) for hs in spans for ws in spans):
-    regions[:, hs, ws, :] = i
-  labels = np.asarray(window_partition(regions, window))[..., 0]
-  return np.where(labels[:, None, :] != labels[:, :, None], -100.0, 0.0).astype(np.float32)
+  brought together from different image regions, 0 elsewhere. Built from iotas, so h and w
+  may be symbolic (jax.export); with static sizes XLA folds it to a constant."""
+  def region(size):  # 0 | 1 | 2: before the last window | in it, before the shift | the shift
+    i = jnp.arange(size)
+    return (i >= size - window).astype(jnp.int32) + (i >= size - shift)
+  regions = 3 * region(h)[:, None] + region(w)[None, :]
+  labels = window_partition(regions[None, :, :, None], window)[..., 0]
+  return jnp.where(labels[:, None, :] != labels[:, :, None], -100.0, 0.0).astype(jnp.float32)
+
+
+def reflect_pad_end(x: jnp.ndarray, axis: int, size) -> jnp.ndarray:
+  """NumPy 'reflect' padding at the end of `axis` up to `size`, as one gather: unlike jnp.pad
+  it takes a symbolic size (jax.export), and any amount (the reflection repeats)."""
+  n = x.shape[axis]
+  period = jnp.maximum(2 * (jnp.asarray(n) - 1), 1)
+  i = jnp.arange(size) % period
+  return jnp.take(x, jnp.where(i < n, i, period - i), axis=axis)
 
 
 class WindowAttention(nn.Module):
@@ -91,7 +100,7 @@ class SwinBlock(nn.Module):
       y = jnp.roll(y, (-self.shift, -self.shift), axis=(1, 2))
     mask = shifted_window_mask(h, w, self.window, self.shift) if self.shift else None
     y = WindowAttention(self.dim, self.num_heads, self.window, self.dtype, name="attn")(
-        window_partition(y, self.window), None if mask is None else jnp.asarray(mask))
+        window_partition(y, self.window), mask)
     y = window_reverse(y, self.window, h, w)
     if self.shift:
       y = jnp.roll(y, (self.shift, self.shift), axis=(1, 2))
@@ -130,8 +139,8 @@ class SwinIR(nn.Module):
   conv + global skip, then conv (64) + LeakyReLU, sub-pixel upsampling and a conv.
 
   Any input size works: the LR image is reflect-padded up to a multiple of the window and
-  the output is cropped back; the shifted-window masks are built for the padded size at
-  trace time. Stochastic depth (drop_path_rate 0.1 in the official training) is left out,
+  the output is cropped back; the shifted-window masks are built for the padded size, from
+  iotas, so the size may be symbolic (sr_jax.export). Stochastic depth (drop_path_rate 0.1 in the official training) is left out,
   so that apply needs no RNG.
   """
   scale: int = 2
@@ -151,10 +160,9 @@ class SwinIR(nn.Module):
   def __call__(self, lr, train: bool = False):
     n, h, w, _ = lr.shape
     ws = self.window_size
-    pad_h, pad_w = -h % ws, -w % ws
+    hw = (ws * ((h + ws - 1) // ws), ws * ((w + ws - 1) // ws))  # symbolic-friendly round-up
     x = shift_mean(lr, -1.0, self.channels)
-    x = jnp.pad(x, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="reflect").astype(self.dtype)
-    hw = (h + pad_h, w + pad_w)
+    x = reflect_pad_end(reflect_pad_end(x, 1, hw[0]), 2, hw[1]).astype(self.dtype)
     x = nn.Conv(self.embed_dim, (3, 3), dtype=self.dtype, name="conv_first")(x)
     y = nn.LayerNorm(1e-5, dtype=self.dtype, name="embed_norm")(x.reshape(n, -1, self.embed_dim))
     stages = list(zip(self.depths, self.num_heads))

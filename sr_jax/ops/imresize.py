@@ -51,10 +51,9 @@ def output_size(in_size: int, scale: float) -> int:
   return int(math.ceil(round(in_size * scale, 9)))
 
 
-@functools.lru_cache(maxsize=256)
-def resize_matrix(in_size: int, out_size: int, scale: float,
-                  method: str = "bicubic") -> np.ndarray:
-  """The (out_size, in_size) float64 matrix that resizes one axis as MATLAB does."""
+def _contributions(out_size: int, scale: float, method: str):
+  """MATLAB's contributions: for each output position, the 1-based source positions it reads
+  (which may lie outside the image) and their normalised weights, both (out_size, taps)."""
   if method not in KERNELS:
     raise ValueError(f"unknown resize method {method!r}; known: {', '.join(KERNELS)}")
   kernel, width = KERNELS[method]
@@ -68,15 +67,42 @@ def resize_matrix(in_size: int, out_size: int, scale: float,
   u = x / scale + 0.5 * (1 - 1 / scale)
   left = np.floor(u - width / 2)
   taps = int(math.ceil(width)) + 2
-  idx = left[:, None] + np.arange(taps)[None, :]          # 1-based source positions
+  idx = left[:, None] + np.arange(taps)[None, :]
   weights = weight_fn(u[:, None] - idx)
-  weights = weights / weights.sum(axis=1, keepdims=True)
-  mirror = np.concatenate([np.arange(in_size), np.arange(in_size)[::-1]])
-  src = mirror[np.mod(idx.astype(np.int64) - 1, 2 * in_size)]
+  return idx.astype(np.int64), weights / weights.sum(axis=1, keepdims=True)
+
+
+def _mirror(idx, in_size, xp=np):
+  """0-based positions (any integers) reflected into [0, in_size) as MATLAB's symmetric padding:
+  0 1 … n−1 n−1 … 0, repeating. xp: np, or jnp for a symbolic in_size."""
+  m = idx % (2 * in_size)
+  return xp.where(m < in_size, m, 2 * in_size - 1 - m)
+
+
+@functools.lru_cache(maxsize=256)
+def resize_matrix(in_size: int, out_size: int, scale: float,
+                  method: str = "bicubic") -> np.ndarray:
+  """The (out_size, in_size) float64 matrix that resizes one axis as MATLAB does."""
+  idx, weights = _contributions(out_size, scale, method)
   matrix = np.zeros((out_size, in_size), np.float64)
-  np.add.at(matrix, (np.repeat(np.arange(out_size), taps), src.ravel()), weights.ravel())
+  np.add.at(matrix, (np.repeat(np.arange(out_size), idx.shape[1]),
+                     _mirror(idx - 1, in_size).ravel()), weights.ravel())
   matrix.setflags(write=False)
   return matrix
+
+
+def _upscale_axis_gathered(x: jnp.ndarray, axis: int, scale: int, method: str) -> jnp.ndarray:
+  """An integer upscale of one axis of any size, symbolic too (jax.export), where no matrix can
+  be built: output row q·s + j reads source rows q + idx[j] − 1 with weights[j], the same for
+  every q (u grows by exactly 1 per s outputs), mirrored at the edges."""
+  idx, weights = _contributions(scale, scale, method)  # the first s outputs: one period
+  n = x.shape[axis]
+  src = _mirror(jnp.arange(n)[:, None, None] + (idx - 1)[None], n, jnp)  # (n, s, taps)
+  taps = jnp.take(x, src.reshape(-1), axis=axis)
+  taps = taps.reshape(*x.shape[:axis], n, *idx.shape, *x.shape[axis + 1:])
+  w = jnp.asarray(weights, x.dtype).reshape(*idx.shape, *([1] * (x.ndim - axis - 1)))
+  out = (taps * w).sum(axis=axis + 2)
+  return out.reshape(*x.shape[:axis], n * scale, *x.shape[axis + 1:])
 
 
 def _matrices(h: int, w: int, scale: float, method: str, out_hw=None):
@@ -111,10 +137,19 @@ def imresize(img: np.ndarray, scale: float, method: str = "bicubic",
 
 def resize_jax(x: jnp.ndarray, scale: float, method: str = "bicubic",
                out_hw: tuple[int, int] | None = None) -> jnp.ndarray:
-  """The same resize for a batch (N, H, W, C) inside jit; weights are trace-time constants."""
-  wh, ww = _matrices(x.shape[1], x.shape[2], scale, method, out_hw)
+  """The same resize for a batch (N, H, W, C) inside jit; weights are trace-time constants.
+
+  A symbolic height or width (jax.export) has no matrix: an integer upscale, all the models
+  need, is then computed by gathering (equal to the matrices up to float rounding)."""
   dtype = jnp.promote_types(x.dtype, jnp.float32)
   x = x.astype(dtype)
+  if not all(isinstance(d, int) for d in x.shape[1:3]):
+    if out_hw is not None or scale != int(scale) or scale < 1:
+      raise ValueError(f"a symbolic image size takes only an integer upscale, not {scale}")
+    for axis in (1, 2):
+      x = _upscale_axis_gathered(x, axis, int(scale), method)
+    return x
+  wh, ww = _matrices(x.shape[1], x.shape[2], scale, method, out_hw)
   x = jnp.einsum("oh,nhwc->nowc", jnp.asarray(wh, dtype), x, precision="highest")
   return jnp.einsum("pw,nowc->nopc", jnp.asarray(ww, dtype), x, precision="highest")
 

@@ -5,7 +5,6 @@ it (GPU/TPU images) still train: metrics go to the console and to `metrics.jsonl
 the sweep report and other tools read without TensorBoard. Only process 0 writes files.
 """
 import json
-import os
 import time
 
 from absl import logging

@@ -1,7 +1,8 @@
 """MATLAB imresize, checked against weights derived by hand from Keys' cubic (a = -0.5)."""
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
-import jax.numpy as jnp
 
 from sr_jax.ops import imresize
 
@@ -50,6 +51,27 @@ def test_numpy_and_jax_agree_and_constants_survive():
     np.testing.assert_allclose(out, ref, atol=1e-3)
   flat = np.full((12, 9), 77.0)
   np.testing.assert_allclose(imresize.imresize(flat, 0.25), 77.0)
+
+
+@pytest.mark.parametrize("method", ["bicubic", "bilinear", "nearest", "lanczos3"])
+def test_symbolic_size_upscale_equals_the_matrices(method):
+  """jax.export with a symbolic h, w (no matrix can be built) gathers the same weights."""
+  spec = jax.ShapeDtypeStruct(jax.export.symbolic_shape("b, h, w, 3"), jnp.float32)
+  for scale in (2, 3, 4):
+    exported = jax.export.export(jax.jit(lambda x: imresize.resize_jax(x, scale, method)))(spec)
+    assert str(exported.out_avals[0].shape) == f"(b, {scale}*h, {scale}*w, 3)"
+    for shape in ((1, 1, 1, 3), (2, 2, 3, 3), (1, 7, 13, 3)):  # mirrored more than once at 1×1
+      img = np.random.default_rng(sum(shape)).uniform(0, 1, shape).astype(np.float32)
+      np.testing.assert_allclose(exported.call(img), imresize.resize_jax(img, scale, method),
+                                 atol=5e-7)
+      np.testing.assert_allclose(exported.call(img)[0], imresize.imresize(img[0], scale, method),
+                                 atol=5e-7)
+
+
+def test_symbolic_size_refuses_other_scales():
+  spec = jax.ShapeDtypeStruct(jax.export.symbolic_shape("1, h, w, 3"), jnp.float32)
+  with pytest.raises(ValueError, match="only an integer upscale, not 0.5"):
+    jax.export.export(jax.jit(lambda x: imresize.resize_jax(x, 0.5)))(spec)
 
 
 @pytest.mark.parametrize("method", ["bilinear", "area", "nearest", "lanczos2", "lanczos3"])
