@@ -14,6 +14,7 @@ per process: a resumed run starts them afresh.
 """
 from absl import logging
 import jax
+import numpy as np
 
 from sr_jax.train import checkpoint, step as step_lib
 
@@ -36,8 +37,8 @@ def restore_state(ckpt: checkpoint.Checkpointer, step: int, like):
 
 
 class Recovery:
-  """One run's policy: the trainer passes each log window's means through `window` and calls
-  `check` after every step."""
+  """One run's policy: the trainer passes each log window's per-step metrics through `window`
+  and calls `check` after every step."""
 
   def __init__(self, train_config, ckpt: checkpoint.Checkpointer, writer):
     self._c = train_config
@@ -45,10 +46,15 @@ class Recovery:
     self._new = 0  # non-finite steps logged but not yet acted on
     self.skipped = self.restores = 0
 
-  def window(self, averaged: dict, num_steps: int) -> dict:
-    """A window's means with the non-finite fraction turned into train/nonfinite_steps."""
-    scalars = dict(averaged)
-    scalars["nonfinite_steps"] = round(scalars.pop("nonfinite") * num_steps)
+  def window(self, per_step: list[dict]) -> dict:
+    """A log window's metrics (host values, one dict a step) → each metric's mean over the
+    steps that were applied, since one skipped step's NaN would hide the rest (NaN only when
+    none was), and `nonfinite_steps`, how many were skipped."""
+    applied = [m for m in per_step if not m["nonfinite"]]
+    names = [k for k in per_step[0] if k != "nonfinite"]
+    scalars = {k: float(np.mean([m[k] for m in applied])) if applied else float("nan")
+               for k in names}
+    scalars["nonfinite_steps"] = len(per_step) - len(applied)
     self._new += scalars["nonfinite_steps"]
     return scalars
 

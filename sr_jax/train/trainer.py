@@ -257,8 +257,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
       progress(step)
       stopped = stop(step) or ckpt.reached_preemption(step)
       if step % config.train.log_every == 0 or step == config.train.num_steps or stopped:
-        averaged = jax.tree.map(lambda *xs: float(np.mean(xs)), *jax.device_get(pending))
-        averaged = nonfinite.window(averaged, len(pending))
+        averaged = nonfinite.window(jax.device_get(pending))
         writer.write_scalars(step, {f"train/{k}": v for k, v in averaged.items()})
         pending = []
       at_end = step == config.train.num_steps

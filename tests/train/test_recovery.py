@@ -81,6 +81,7 @@ def test_skip_policy_skips_the_step_logs_it_and_saves_only_finite_states(
   _poison(monkeypatch, {2})  # step 3's batch
   trainer.train_and_evaluate(_config(tiny_config, "skip", 4), str(tmp_path))
   assert _rows(tmp_path, "train/nonfinite_steps") == [(2, 0), (4, 1)]
+  assert [s for s, v in _rows(tmp_path, "train/loss") if np.isfinite(v)] == [2, 4]  # the applied step
   saved = _checkpoints(tmp_path)
   assert set(saved) == {2, 4} and all(_finite(s) for s in saved.values())
   assert _adam_count(saved[4]) == 3  # four steps, one of them applied nothing
@@ -164,15 +165,28 @@ def _with_nan(state):
   return state.replace(params=jax.tree.map(lambda p: p.at[0].set(jnp.nan), state.params))
 
 
+def _steps(skipped: int, of: int) -> list[dict]:
+  """A log window's per-step metrics: `skipped` of `of` steps non-finite (their loss NaN)."""
+  return ([{"loss": np.float32(np.nan), "nonfinite": np.float32(1)}] * skipped +
+          [{"loss": np.float32(0.5 + i), "nonfinite": np.float32(0)} for i in range(of - skipped)])
+
+
+def test_window_means_the_applied_steps_and_counts_the_skipped():
+  guard = recovery.Recovery(config_lib.default_config().train, None, _Writer())
+  assert guard.window(_steps(1, 4)) == {"loss": 1.5, "nonfinite_steps": 1}  # not NaN
+  assert guard.window(_steps(0, 2)) == {"loss": 1.0, "nonfinite_steps": 0}
+  everything_skipped = guard.window(_steps(2, 2))
+  assert np.isnan(everything_skipped["loss"]) and everything_skipped["nonfinite_steps"] == 2
+
+
 def test_skip_counts_windows_and_stops_past_max_skips(tmp_path):
   guard, ckpt, state = _recovery(tmp_path, "skip", nonfinite_max_skips=3)
-  scalars = guard.window({"loss": 0.1, "nonfinite": 0.25}, 4)
-  assert scalars == {"loss": 0.1, "nonfinite_steps": 1}
+  guard.window(_steps(1, 4))
   same, step, rewound = guard.check(3, state, final=False)
   assert same is state and (step, rewound) == (3, False)
-  guard.window({"nonfinite": 0.5}, 4)
+  guard.window(_steps(2, 4))
   assert guard.check(5, state, final=False)[2] is False and guard.skipped == 3
-  guard.window({"nonfinite": 0.25}, 4)
+  guard.window(_steps(1, 4))
   with pytest.raises(recovery.NonFiniteError,
                      match=r"4 step\(s\) .*nonfinite_max_skips=3;.*no checkpoint was written"):
     guard.check(7, state, final=False)
@@ -200,12 +214,12 @@ def test_nan_state_at_a_checkpoint_step_restores_or_stops(tmp_path):
 
 def test_restore_without_a_checkpoint_lowers_the_rate_in_place(tmp_path):
   guard, ckpt, state = _recovery(tmp_path, "restore", nonfinite_max_restores=2)
-  guard.window({"nonfinite": 1.0}, 1)
+  guard.window(_steps(1, 1))
   same, step, rewound = guard.check(1, state, final=False)
   assert (step, rewound, float(same.lr_scale)) == (1, False, 0.5)
-  guard.window({"nonfinite": 1.0}, 1)
+  guard.window(_steps(1, 1))
   assert float(guard.check(2, same, final=False)[0].lr_scale) == 0.25
-  guard.window({"nonfinite": 1.0}, 1)
+  guard.window(_steps(1, 1))
   with pytest.raises(recovery.NonFiniteError, match="after 2 restore"):
     guard.check(3, same, final=False)
   ckpt.close()
