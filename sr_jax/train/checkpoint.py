@@ -1,4 +1,5 @@
-"""Orbax checkpoints of the whole run: train state, grain iterator state and config.
+"""Orbax checkpoints of the whole run: train state, grain iterator state, config, and the
+training loop's host state (metrics not yet logged, non-finite counts).
 
 Every process creates and calls the manager (Orbax coordinates multi-host saves). Saves
 are asynchronous; the latest `keep_checkpoints` are kept, plus the `keep_best` best by the
@@ -66,11 +67,15 @@ class Checkpointer:
   def latest_step(self) -> int | None:
     return self.manager.latest_step()
 
-  def save(self, step: int, state: TrainState, data_iter, metrics=None, force=False) -> bool:
-    """data_iter None: no input-pipeline state, e.g. for converted weights (sr_jax.convert)."""
+  def save(self, step: int, state: TrainState, data_iter, metrics=None, force=False,
+           host: dict | None = None) -> bool:
+    """data_iter None: no input-pipeline state, e.g. for converted weights (sr_jax.convert).
+    host: the training loop's own JSON state (see restore_host)."""
     items = {"state": ocp.args.StandardSave(state), "config": ocp.args.JsonSave(self._config_json)}
     if data_iter is not None:
       items["data"] = grain.checkpoint.CheckpointSave(data_iter)
+    if host is not None:
+      items["host"] = ocp.args.JsonSave(host)
     with self._reporting_failures():
       return self.manager.save(step, args=ocp.args.Composite(**items), metrics=metrics,
                                force=force)
@@ -85,10 +90,10 @@ class Checkpointer:
       raise WorkdirError(f"{self._dir}: saving a checkpoint failed ({e}); the latest complete "
                          f"one (step {self.manager.latest_step()}) is intact") from e
 
-  def save_final(self, step: int, state: TrainState, data_iter):
+  def save_final(self, step: int, state: TrainState, data_iter, host: dict | None = None):
     """Saves now unless this step is already saved (interrupts, preemption)."""
     if step and self.manager.latest_step() != step:
-      self.save(step, state, data_iter, force=True)
+      self.save(step, state, data_iter, force=True, host=host)
 
   def restore(self, step: int, abstract_state: TrainState, data_iter=None) -> TrainState:
     """The train state saved at `step`, placed as `abstract_state` says; the input pipeline's
@@ -108,6 +113,13 @@ class Checkpointer:
       like = getattr(abstract_state, name)
       restored[name] = jax.device_put(jnp.full(like.shape, default, like.dtype), like.sharding)
     return type(abstract_state)(**restored)  # TrainState or a subclass (gan.GanState)
+
+  def restore_host(self, step: int) -> dict:
+    """The training loop's JSON state saved at `step` (its unlogged metrics, the non-finite
+    counts); {} for checkpoints written without one."""
+    if not (self._dir / str(step) / "host").exists():
+      return {}
+    return self.manager.restore(step, args=ocp.args.Composite(host=ocp.args.JsonRestore())).host
 
   def reached_preemption(self, step: int) -> bool:
     return self.manager.reached_preemption(step)
@@ -136,7 +148,7 @@ def _reader(workdir: str) -> ocp.CheckpointManager:
     raise FileNotFoundError(no_checkpoint(workdir))
   return ocp.CheckpointManager(checkpoint_dir(workdir), item_handlers={
       "state": ocp.PyTreeCheckpointHandler(), "config": ocp.JsonCheckpointHandler(),
-      "data": grain.checkpoint.CheckpointHandler()})
+      "host": ocp.JsonCheckpointHandler(), "data": grain.checkpoint.CheckpointHandler()})
 
 
 def saved_config(workdir: str) -> ml_collections.ConfigDict | None:

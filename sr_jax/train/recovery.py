@@ -9,8 +9,8 @@ sync per step. Then
   non-finite would likely do it again. Past `nonfinite_max_restores` restores it stops.
 Before each checkpoint the whole state is checked on the device (one sync per checkpoint): a
 state holding NaN is never saved; 'restore' reloads instead, 'skip' stops. Stopping raises
-NonFiniteError without saving, so the latest checkpoint stays the last good state. Counts are
-per process: a resumed run starts them afresh.
+NonFiniteError without saving, so the latest checkpoint stays the last good state. The counts
+are saved with each checkpoint, so a resumed run goes on counting.
 """
 from absl import logging
 import jax
@@ -40,11 +40,16 @@ class Recovery:
   """One run's policy: the trainer passes each log window's per-step metrics through `window`
   and calls `check` after every step."""
 
-  def __init__(self, train_config, ckpt: checkpoint.Checkpointer, writer):
+  def __init__(self, train_config, ckpt: checkpoint.Checkpointer, writer, counts=None):
+    """counts: `counts()` as a checkpoint saved them, so that the limits hold across resumes."""
     self._c = train_config
     self._ckpt, self._writer = ckpt, writer
     self._new = 0  # non-finite steps logged but not yet acted on
-    self.skipped = self.restores = 0
+    counts = counts or {}
+    self.skipped, self.restores = counts.get("skipped", 0), counts.get("restores", 0)
+
+  def counts(self) -> dict:
+    return {"skipped": self.skipped, "restores": self.restores}
 
   def window(self, per_step: list[dict]) -> dict:
     """A log window's metrics (host values, one dict a step) → each metric's mean over the
@@ -52,8 +57,9 @@ class Recovery:
     none was), and `nonfinite_steps`, how many were skipped."""
     applied = [m for m in per_step if not m["nonfinite"]]
     names = [k for k in per_step[0] if k != "nonfinite"]
-    scalars = {k: float(np.mean([m[k] for m in applied])) if applied else float("nan")
-               for k in names}
+    # In float64, so that values carried through a checkpoint as JSON floats give the same means.
+    scalars = {k: float(np.mean(np.asarray([m[k] for m in applied], np.float64)))
+               if applied else float("nan") for k in names}
     scalars["nonfinite_steps"] = len(per_step) - len(applied)
     self._new += scalars["nonfinite_steps"]
     return scalars

@@ -219,10 +219,11 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
                                        config.data.device_prefetch))
 
   ckpt = checkpoint.Checkpointer(str(workdir), config)
-  start = ckpt.latest_step()
+  start, carried = ckpt.latest_step(), {}
   if start is not None:
     logging.info("Resuming from %s at step %d", workdir, start)
     state = ckpt.restore(start, checkpoint.abstract_like(state), data_iter)
+    carried = ckpt.restore_host(start)
   elif config.init_from:
     state = _initial_params(config, state)
   start = start or 0
@@ -241,14 +242,20 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
   if jax.process_index() == 0:
     _write_run_info(workdir, config, state, train_step)
   progress = writers.progress_hook(config.train.num_steps, writer, config.train.log_every)
-  nonfinite = recovery.Recovery(config.train, ckpt, writer)
+  nonfinite = recovery.Recovery(config.train, ckpt, writer, carried.get("nonfinite_counts"))
 
   def validate(step):
     variables = {"params": step_lib.eval_params(state), **state.model_state}
     results, kept = bench.run(evaluate_batch, variables, config.val.num_logged_images)
     return _log_validation(writer, step, results, kept, val_sets, config.scale)
 
-  step, pending, scalars, stopped = start, [], {}, False
+  def host_state():
+    """What the loop needs to go on exactly as if never stopped: the metrics of the log window
+    under way (a stop does not cut it) and the non-finite counts."""
+    unlogged = [{k: float(v) for k, v in m.items()} for m in jax.device_get(pending)]
+    return {"unlogged_metrics": unlogged, "nonfinite_counts": nonfinite.counts()}
+
+  step, pending, scalars, stopped = start, carried.get("unlogged_metrics", []), {}, False
   try:
     while step < config.train.num_steps:
       state, metrics = train_step(state, next(data_iter), *run.step_args)
@@ -256,7 +263,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
       pending.append(metrics)
       progress(step)
       stopped = stop(step) or ckpt.reached_preemption(step)
-      if step % config.train.log_every == 0 or step == config.train.num_steps or stopped:
+      if step % config.train.log_every == 0 or step == config.train.num_steps:
         averaged = nonfinite.window(jax.device_get(pending))
         writer.write_scalars(step, {f"train/{k}": v for k, v in averaged.items()})
         pending = []
@@ -269,10 +276,10 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
         scalars = validate(step)
       if step % config.train.checkpoint_every == 0 or at_end:
         ckpt.save(step, state, data_iter, metrics=scalars if step % config.train.eval_every == 0
-                  or at_end else None, force=at_end)
+                  or at_end else None, force=at_end, host=host_state())
       if stopped:
         logging.warning("Stopping at step %d (signal or preemption notice): saving.", step)
-        ckpt.save_final(step, state, data_iter)
+        ckpt.save_final(step, state, data_iter, host_state())
         break
   finally:
     ckpt.close()

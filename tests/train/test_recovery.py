@@ -86,6 +86,10 @@ def test_skip_policy_skips_the_step_logs_it_and_saves_only_finite_states(
   assert set(saved) == {2, 4} and all(_finite(s) for s in saved.values())
   assert _adam_count(saved[4]) == 3  # four steps, one of them applied nothing
   assert (tmp_path / "DONE").exists()
+  reader = checkpoint.Checkpointer(str(tmp_path), tiny_config)
+  host = reader.restore_host(4)
+  reader.close()
+  assert host == {"unlogged_metrics": [], "nonfinite_counts": {"skipped": 1, "restores": 0}}
 
 
 def test_restore_policy_reloads_the_last_checkpoint_with_half_the_learning_rate(
@@ -190,6 +194,17 @@ def test_skip_counts_windows_and_stops_past_max_skips(tmp_path):
   with pytest.raises(recovery.NonFiniteError,
                      match=r"4 step\(s\) .*nonfinite_max_skips=3;.*no checkpoint was written"):
     guard.check(7, state, final=False)
+  ckpt.close()
+
+
+def test_counts_carried_through_a_checkpoint_keep_the_limit(tmp_path):
+  guard, ckpt, state = _recovery(tmp_path, "skip", nonfinite_max_skips=3)
+  guard.window(_steps(2, 4))
+  guard.check(3, state, final=False)
+  resumed = recovery.Recovery(guard._c, ckpt, _Writer(), guard.counts())  # as a resume does
+  resumed.window(_steps(2, 4))
+  with pytest.raises(recovery.NonFiniteError, match=r"4 step\(s\) .*nonfinite_max_skips=3"):
+    resumed.check(5, state, final=False)
   ckpt.close()
 
 

@@ -76,10 +76,19 @@ def test_init_from_copies_another_runs_params(tiny_config, tmp_path):
                src["ema_params"], dst["params"])
 
 
+def _train_rows(workdir):
+  """The logged train/* rows, less their wall-clock time."""
+  rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+  return [{k: v for k, v in r.items() if k != "time"} for r in rows if "train/loss" in r]
+
+
 def test_ctrl_c_finishes_the_step_saves_and_raises_preempted(tiny_config, tmp_path, monkeypatch):
+  """…mid log window: the window's metrics go into the checkpoint, so the resumed run logs
+  exactly what an uninterrupted one does."""
   tiny_config.train.checkpoint_every = 100
   tiny_config.train.eval_every = 100
   tiny_config.train.num_steps = 10
+  tiny_config.train.log_every = 3
   real = trainer.pipeline.on_devices
 
   class CtrlCOnFourthBatch:
@@ -108,9 +117,15 @@ def test_ctrl_c_finishes_the_step_saves_and_raises_preempted(tiny_config, tmp_pa
   handler = signal.getsignal(signal.SIGINT)
   with pytest.raises(trainer.Preempted, match="^preempted at step 4: checkpoint saved; re-run "
                      "the same command to resume$"):
-    trainer.train_and_evaluate(tiny_config, str(tmp_path))
+    trainer.train_and_evaluate(tiny_config, str(tmp_path / "run"))
   assert signal.getsignal(signal.SIGINT) is handler  # restored
-  assert _params(tmp_path)[0] == 4  # the step under way finished, then was saved
-  rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-  assert [r["step"] for r in rows if "train/loss" in r] == [2, 4]
-  assert not (tmp_path / "DONE").exists()
+  assert _params(tmp_path / "run")[0] == 4  # the step under way finished, then was saved
+  assert [r["step"] for r in _train_rows(tmp_path / "run")] == [3]  # step 4 is in the checkpoint
+  assert not (tmp_path / "run" / "DONE").exists()
+
+  monkeypatch.setattr(trainer.pipeline, "on_devices", real)
+  trainer.train_and_evaluate(tiny_config, str(tmp_path / "run"))  # resumes
+  trainer.train_and_evaluate(tiny_config, str(tmp_path / "straight"))
+  resumed, straight = _train_rows(tmp_path / "run"), _train_rows(tmp_path / "straight")
+  assert [r["step"] for r in straight] == [3, 6, 9, 10]
+  assert resumed == straight  # the window 4-6 spans the stop; every value bit for bit
