@@ -140,8 +140,8 @@ class SwinIR(nn.Module):
 
   Any input size works: the LR image is reflect-padded up to a multiple of the window and
   the output is cropped back; the shifted-window masks are built for the padded size, from
-  iotas, so the size may be symbolic (sr_jax.export). Stochastic depth (drop_path_rate 0.1 in the official training) is left out,
-  so that apply needs no RNG.
+  iotas, so the size may be symbolic (sr_jax.export). Stochastic depth (drop_path_rate 0.1 in
+  the official training) is left out, so that apply needs no RNG.
   """
   scale: int = 2
   channels: int = 3
