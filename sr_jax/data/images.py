@@ -25,6 +25,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
+from sr_jax.ops import color
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 MAX_PIXELS = 100_000_000  # config.data.max_image_pixels' default: larger counts as a bomb
 
@@ -96,7 +98,7 @@ def rgb_to_y_uint8(rgb: np.ndarray) -> np.ndarray:
   """(H, W, 3) uint8 → (H, W, 1) uint8 BT.601 Y in [16, 235]."""
   # einsum's own loop, not a BLAS call: grain workers must not start BLAS thread pools.
   y = 16.0 + np.einsum("...c,c->...", rgb.astype(np.float64),
-                       np.array([65.481, 128.553, 24.966]) / 255.0)
+                       np.array(color.Y_WEIGHTS) / 255.0)
   return np.floor(y + 0.5).astype(np.uint8)[..., None]
 
 

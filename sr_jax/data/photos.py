@@ -20,6 +20,7 @@ from PIL import Image
 
 from sr_jax.data import images
 from sr_jax.data.images import DataError
+from sr_jax.ops import color
 
 _ORIENTATION = 0x0112  # the EXIF tag
 # EXIF orientation → the array transform ImageOps.exif_transpose applies (as Image.Transpose).
@@ -114,11 +115,9 @@ def write(path: str | os.PathLike, pixels: np.ndarray, kind: Kind):
   os.replace(partial, path)
 
 
-# MATLAB rgb2ycbcr on [0, 1] values: Y in [16, 235]/255, Cb and Cr in [16, 240]/255.
-_YCBCR = np.array([[65.481, 128.553, 24.966],
-                   [-37.797, -74.203, 112.0],
-                   [112.0, -93.786, -18.214]]) / 255.0
-_YCBCR_OFFSET = np.array([16.0, 128.0, 128.0]) / 255.0
+# MATLAB rgb2ycbcr on [0, 1] values.
+_YCBCR = np.array(color.RGB_TO_YCBCR) / 255.0
+_YCBCR_OFFSET = np.array(color.YCBCR_OFFSET) / 255.0
 
 
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:

@@ -11,14 +11,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-_Y_WEIGHTS = (65.481, 128.553, 24.966)
+from sr_jax.ops import color
+
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 
 
 def rgb_to_y(rgb: jnp.ndarray) -> jnp.ndarray:
   """BT.601 luma in [16, 235] from RGB in [0, 255] (MATLAB `rgb2ycbcr`, first channel)."""
-  w = jnp.asarray(_Y_WEIGHTS, jnp.float32) / 255.0
+  w = jnp.asarray(color.Y_WEIGHTS, jnp.float32) / 255.0
   return 16.0 + jnp.einsum("...c,c->...", rgb.astype(jnp.float32), w, precision="highest")
 
 

@@ -16,10 +16,11 @@ import sys
 import numpy as np
 from scipy import ndimage, special
 
+from sr_jax.ops import color
 from sr_jax.ops.imresize import imresize
 
 BLOCK = 96
-_Y_WEIGHTS = np.array([65.481, 128.553, 24.966]) / 255.0
+_Y_WEIGHTS = np.array(color.Y_WEIGHTS) / 255.0
 # Shape grid of the MATLAB code's generalised-Gaussian moment-ratio table.
 _GAM = np.arange(0.2, 10.001, 0.001)
 _R_GAM = special.gamma(2 / _GAM) ** 2 / (special.gamma(1 / _GAM) * special.gamma(3 / _GAM))

@@ -188,15 +188,13 @@ class _StopRequests:
 def _check_against_saved(config, workdir: str):
   """Resuming, or initialising from, a run of another architecture fails here, before anything
   compiles, instead of in Orbax's restore or (same sizes, other shapes) not at all."""
-  saved = checkpoint.saved_config(workdir)
-  if saved is not None:
-    checkpoint.check_matches(workdir, saved, checkpoint.architecture(config), "the config")
-  elif config.init_from:
-    saved = checkpoint.saved_config(config.init_from)
+  saved, source = checkpoint.saved_config(workdir), workdir
+  if saved is None and config.init_from:
+    saved, source = checkpoint.saved_config(config.init_from), f"init_from={config.init_from}"
     if saved is None:
-      raise FileNotFoundError(f"init_from={config.init_from}: no checkpoint there")
-    checkpoint.check_matches(f"init_from={config.init_from}", saved,
-                             checkpoint.architecture(config), "the config")
+      raise FileNotFoundError(f"{source}: no checkpoint there")
+  if saved is not None:
+    checkpoint.check_matches(source, saved, checkpoint.architecture(config), "the config")
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
