@@ -17,7 +17,7 @@ objective is ESRGAN's pixel and adversarial terms only: 1e-2 · L1 + 5e-3 · RaG
 """
 import pathlib
 
-from sr_jax.config import load_recipe
+from sr_jax.config import load_recipe, preset
 
 PRESETS = ("default", "smoke", "cpu")
 
@@ -36,11 +36,9 @@ def _stage2(c, steps, milestones=()):
 
 
 def get_config(arg=None):
-  preset = arg or "default"
-  if preset not in PRESETS:
-    raise ValueError(f"esrgan presets: {', '.join(PRESETS)}; got {preset!r}")
+  name = preset("esrgan", arg, PRESETS)
   c = load_recipe(pathlib.Path(__file__).with_name("esrgan_psnr.py"),
-                  "cpu" if preset == "cpu" else None)
+                  "cpu" if name == "cpu" else None)
   c.train.loss = "l1"
   c.losses.pixel = 1e-2
   c.losses.perceptual = 1.0
@@ -52,7 +50,7 @@ def get_config(arg=None):
   c.gan.weight = 5e-3
   c.train.ema_decay = 0.999
   _stage2(c, 400_000, (50_000, 100_000, 200_000, 300_000))
-  if preset == "smoke":
+  if name == "smoke":
     c.model.num_blocks = 2
     c.model.features = 16
     c.model.growth = 8
@@ -68,7 +66,7 @@ def get_config(arg=None):
     _stage2(c, 24, (12,))
     c.val.sets = {"chelsea": "skimage:chelsea"}
     c.val.best_metric = "chelsea/psnr_y"
-  elif preset == "cpu":
+  elif name == "cpu":
     c.losses.perceptual = 0.0  # no ImageNet VGG on the machine: pixel + GAN only
     c.gan.num_feat = 32
     c.train.ema_decay = 0.0  # as its stage 1: 300 steps are too few for an EMA of 0.999

@@ -4,21 +4,20 @@ Presets x2 / x4 / x8 (default x4), and x3 (one ×3 level; the paper has no ×3 n
 Training on 291 images is "unverified" in published-numbers.md, and its optimiser settings
 are not there: the schema's defaults are kept.
 """
-from sr_jax.config import DATA_ROOT, default_config
+from sr_jax.config import default_config, preset
 
 _SCALES = {"x2": 2, "x3": 3, "x4": 4, "x8": 8}
+PRESETS = ("x4", "x2", "x3", "x8")  # the first is the default
 
 
 def get_config(arg=None):
-  preset = arg or "x4"
-  if preset not in _SCALES:
-    raise ValueError(f"lapsrn presets: {', '.join(_SCALES)}; got {preset!r}")
+  name = preset("lapsrn", arg, PRESETS)
   c = default_config()
-  c.scale = _SCALES[preset]
+  c.scale = _SCALES[name]
   c.model.name = "lapsrn"
   c.model.depth = 10
   c.model.features = 64
   c.data.source = "folder"
-  c.data.dirs = (f"{DATA_ROOT}/T91/HR", f"{DATA_ROOT}/BSD200/HR")
+  c.data.dirs = ("291",)
   c.train.loss = "charbonnier"  # applied to each level's output by the train step
   return c

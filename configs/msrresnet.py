@@ -1,26 +1,24 @@
 """MSRResNet (BasicSR's SRResNet without BatchNorm), BasicSR's recipe on DIV2K.
 
-Presets x2 / x3 / x4 (default x4). 1000k iterations at batch 16 (BasicSR-MZ); GT 128,
+Presets x2 / x3 / x4 (default x4; '_291', e.g. x4_291: the 291 images). 1000k iterations at batch 16 (BasicSR-MZ); GT 128,
 Adam lr 2e-4 with betas (0.9, 0.99), cosine annealing restarted every 250k down to 1e-7,
 L1 (BasicSR-cfg: options/train/SRResNet_SRGAN/train_MSRResNet_x4.yml; published-numbers.md
 gives the same schedule for BasicSR's RRDBNet PSNR recipe). BasicSR also keeps an EMA 0.999.
 """
-from sr_jax.config import default_config
+from sr_jax.config import default_config, preset, training_sets, with_classic_data
 
 _HR_PATCH = {"x2": 128, "x3": 126, "x4": 128}  # ×3: the largest multiple of 3 ≤ 128
+PRESETS = with_classic_data(("x4", "x2", "x3"))  # the first is the default
 
 
 def get_config(arg=None):
-  preset = arg or "x4"
-  if preset not in _HR_PATCH:
-    raise ValueError(f"msrresnet presets: {', '.join(_HR_PATCH)}; got {preset!r}")
   c = default_config()
-  c.scale = int(preset[1:])
+  name = training_sets(c, preset("msrresnet", arg, PRESETS), "DIV2K")
+  c.scale = int(name[1:])
   c.model.name = "msrresnet"
   c.model.num_blocks = 16
   c.model.features = 64
-  c.data.source = "tfds"  # DIV2K; only its HR images are read, LR is made on the fly
-  c.data.hr_patch = _HR_PATCH[preset]
+  c.data.hr_patch = _HR_PATCH[name]
   c.train.batch_size = 16
   c.train.loss = "l1"
   c.train.num_steps = 1_000_000

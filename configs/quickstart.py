@@ -3,11 +3,13 @@
 Trains on eight embedded photos, validates on two held out (chelsea, coffee):
 python -m sr_jax.main --config=configs/quickstart.py --workdir=/tmp/sr_quickstart
 """
-from sr_jax.config import default_config
+from sr_jax.config import default_config, preset
+
+PRESETS = ("default",)
 
 
 def get_config(arg=None):
-  del arg
+  preset("quickstart", arg, PRESETS)
   c = default_config()
   c.scale = 2
   c.model.name = "edsr"

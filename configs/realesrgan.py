@@ -9,20 +9,18 @@ ReLU) + 0.1 · vanilla GAN from the U-Net discriminator with spectral norm (64 f
 connections); lr 1e-4 for both networks, 400k iterations. As in the released options, the
 content terms compare with the USM-sharpened GT and the discriminator sees the plain GT. Also
 from those options, not in published-numbers.md: Adam β = (0.9, 0.99), and a constant lr (their
-single MultiStepLR milestone falls on the last iteration). DF2K+OST is not available: DIV2K
-(TFDS) stands in. VGG19 weights: python -m sr_jax.tools.vgg --fetch.
+single MultiStepLR milestone falls on the last iteration). Trains on DF2K (DIV2K + Flickr2K); see the
+data catalog for OST. VGG19 weights: python -m sr_jax.tools.vgg --fetch.
 """
 import pathlib
 
-from sr_jax.config import load_recipe
+from sr_jax.config import load_recipe, preset
 
 PRESETS = ("default", "net")
 
 
 def get_config(arg=None):
-  preset = arg or "default"
-  if preset not in PRESETS:
-    raise ValueError(f"realesrgan presets: {', '.join(PRESETS)}; got {preset!r}")
+  name = preset("realesrgan", arg, PRESETS)
   c = load_recipe(pathlib.Path(__file__).with_name("rrdbnet.py"), "x4")
   c.data.degradation = "realesrgan"
   c.data.hr_patch = 256
@@ -31,13 +29,13 @@ def get_config(arg=None):
   c.degradation.pool_size = 15 * c.train.batch_size
   c.train.loss = "l1"
   c.train.ema_decay = 0.999
-  c.train.num_steps = 1_000_000 if preset == "net" else 400_000
+  c.train.num_steps = 1_000_000 if name == "net" else 400_000
   for o in (c.optim, c.gan.optim):
     o.name = "adam"
-    o.learning_rate = 2e-4 if preset == "net" else 1e-4
+    o.learning_rate = 2e-4 if name == "net" else 1e-4
     o.b1, o.b2 = 0.9, 0.99
     o.schedule = "constant"
-  if preset == "net":
+  if name == "net":
     return c
   c.losses.pixel = 1.0
   c.losses.perceptual = 1.0

@@ -5,20 +5,19 @@ Presets x2 / x3 / x4. The paper trains 33×33 sub-images (36 here, divisible by 
 scale), batch 128, SGD at 1e-4 with MSE for 8×10⁸ back-propagations (6M steps); this recipe
 stops at 10⁶ steps. (The paper's 10× smaller rate for the last layer is not reproduced.)
 """
-from sr_jax.config import DATA_ROOT, default_config
+from sr_jax.config import default_config, preset
+
+PRESETS = ("x3", "x2", "x4")  # the first is the default
 
 
 def get_config(arg=None):
-  preset = arg or "x3"
-  if preset not in ("x2", "x3", "x4"):
-    raise ValueError(f"srcnn presets: x2, x3, x4; got {preset!r}")
   c = default_config()
-  c.scale = int(preset[1:])
+  c.scale = int(preset("srcnn", arg, PRESETS)[1:])
   c.model.name = "srcnn"
   c.model.features = (64, 32)
   c.model.kernel_sizes = (9, 1, 5)
   c.data.source = "folder"
-  c.data.dirs = (f"{DATA_ROOT}/T91/HR",)
+  c.data.dirs = ("T91",)
   c.data.hr_patch = 36
   c.train.batch_size = 128
   c.train.num_steps = 1_000_000

@@ -14,17 +14,15 @@ VGG19 weights: python -m sr_jax.tools.vgg --fetch (or --config.losses.vgg_weight
 """
 import pathlib
 
-from sr_jax.config import load_recipe
+from sr_jax.config import load_recipe, preset
 
 PRESETS = ("default", "psnr")
 
 
 def get_config(arg=None):
-  preset = arg or "default"
-  if preset not in PRESETS:
-    raise ValueError(f"srgan presets: {', '.join(PRESETS)}; got {preset!r}")
+  name = preset("srgan", arg, PRESETS)
   c = load_recipe(pathlib.Path(__file__).with_name("srresnet.py"), "x4")
-  if preset == "psnr":
+  if name == "psnr":
     return c
   c.losses.pixel = 0.0
   c.losses.perceptual = 1 / 12.75**2

@@ -1,23 +1,21 @@
 """SRResNet (SRGAN's generator, with BatchNorm) trained with MSE, SRGAN-P's recipe.
 
 Presets x2 / x3 / x4 (default x4; the paper has ×4 only). The paper trains on 350k ImageNet
-images, which are not available: DIV2K (train HR from TFDS) stands in.
+images; DIV2K stands in ('_291', e.g. x4_291: the 291 images).
 """
-from sr_jax.config import default_config
+from sr_jax.config import default_config, preset, training_sets, with_classic_data
 
 _SCALES = {"x2": 2, "x3": 3, "x4": 4}
+PRESETS = with_classic_data(("x4", "x2", "x3"))  # the first is the default
 
 
 def get_config(arg=None):
-  preset = arg or "x4"
-  if preset not in _SCALES:
-    raise ValueError(f"srresnet presets: {', '.join(_SCALES)}; got {preset!r}")
   c = default_config()
-  c.scale = _SCALES[preset]
+  name = training_sets(c, preset("srresnet", arg, PRESETS), "DIV2K")
+  c.scale = _SCALES[name]
   c.model.name = "srresnet"
   c.model.num_blocks = 16
   c.model.features = 64
-  c.data.source = "tfds"  # DIV2K; only its HR images are read, LR is made on the fly
   c.data.hr_patch = 96
   c.train.batch_size = 16
   c.train.loss = "mse"

@@ -4,25 +4,24 @@ python -m sr_jax.main --config=configs/vdsr.py:x2 --workdir=...
 Presets x2 / x3 / x4 (default x4). The paper trains one model on all three scales at once
 (scale augmentation); here each preset trains one scale.
 """
-from sr_jax.config import DATA_ROOT, default_config
+from sr_jax.config import default_config, preset
 
 # The paper's 41×41 patches (the receptive field) rounded up to a multiple of the scale.
 _HR_PATCH = {"x2": 42, "x3": 42, "x4": 44}
+PRESETS = ("x4", "x2", "x3")  # the first is the default
 
 
 def get_config(arg=None):
-  preset = arg or "x4"
-  if preset not in _HR_PATCH:
-    raise ValueError(f"vdsr presets: {', '.join(_HR_PATCH)}; got {preset!r}")
+  name = preset("vdsr", arg, PRESETS)
   c = default_config()
-  c.scale = int(preset[1:])
+  c.scale = int(name[1:])
   c.channels = 1
   c.model.name = "vdsr"
   c.model.depth = 20
   c.model.features = 64
   c.data.source = "folder"
-  c.data.dirs = (f"{DATA_ROOT}/T91/HR", f"{DATA_ROOT}/BSD200/HR")
-  c.data.hr_patch = _HR_PATCH[preset]
+  c.data.dirs = ("291",)
+  c.data.hr_patch = _HR_PATCH[name]
   c.train.batch_size = 64
   c.train.loss = "mse"
   # 80 epochs = 9,960 iterations, learning rate ÷10 every 20 epochs (2,490 iterations).

@@ -10,7 +10,8 @@ Subcommands (each prints what it runs with --dry-run, one command per line):
            follows the accelerator type (override with --runtime-version).
   setup    copies this checkout to every worker (a tarball of the git-tracked and untracked,
            non-ignored files via `tpu-vm scp --worker=all`, or with --git-url a `git clone` on
-           every worker) and installs it with `pip install -e '.[tpu,gcs]'`.
+           every worker), installs it with `pip install -e '.[tpu,gcs]'` and fetches the sets
+           --data names (default Set5,Set14: the validation sets) on every worker.
   train    starts `python3 -m sr_jax.main --config=... --workdir=...` on --worker=all under
            nohup (log: --log-file, pid: --log-file with .pid); every worker runs the same
            command and jax.distributed.initialize() finds the slice by itself.
@@ -86,6 +87,8 @@ def parse_args(argv):
   p.add_argument("--git-url", default="", help="setup: git clone this instead of copying")
   p.add_argument("--git-ref", default="main", help="setup with --git-url: what to check out")
   p.add_argument("--remote-dir", default="sr_jax", help="checkout dir, relative to $HOME")
+  p.add_argument("--data", default="Set5,Set14",
+                 help="setup: sets every worker fetches (python -m sr_jax.data.fetch; '' none)")
   p.add_argument("--log-file", default="sr_jax_train.log", help="relative to $HOME")
   p.add_argument("--worker", default="0", help="logs: which worker to follow")
   p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
@@ -135,6 +138,9 @@ def setup_commands(args) -> list[str]:
   home_dir = f"~/{args.remote_dir}"
   install = (f"cd {home_dir} && python3 -m pip install -U pip && "
              f"python3 -m pip install -e \".[tpu,gcs]\"")
+  sets = [shlex.quote(s) for s in args.data.split(",") if s]
+  if sets:
+    install += f" && python3 -m sr_jax.data.fetch {' '.join(sets)}"
   if args.git_url:
     url, ref = shlex.quote(args.git_url), shlex.quote(args.git_ref)
     clone = (f"(test -d {home_dir}/.git || git clone {url} {home_dir}) && "

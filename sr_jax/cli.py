@@ -2,8 +2,9 @@
 
 `cli.run(main)` replaces `app.run(main)`: flag errors, config files that cannot be loaded,
 unknown `--config.` keys, usage errors, and the errors sr_jax raises for bad input (ConfigError naming a
-key, DataError naming a file, FileNotFoundError naming a path) exit with status 1 and one
-`error: …` line on stderr, before anything compiles.
+key, DataError naming a file, FileNotFoundError naming a path, MissingExtra naming the optional
+dependency to install) exit with status 1 and one `error: …` line on stderr, before anything
+compiles. `--config=NAME[:PRESET]` names a recipe (sr_jax.recipes).
 """
 import re
 import sys
@@ -11,11 +12,13 @@ import sys
 from absl import app, flags
 import ml_collections
 
+from sr_jax import recipes
 from sr_jax.config import ConfigError
 from sr_jax.data.images import DataError
+from sr_jax.extras import MissingExtra
 
 FLAGS = flags.FLAGS
-INPUT_ERRORS = (ConfigError, DataError, FileNotFoundError)
+INPUT_ERRORS = (ConfigError, DataError, FileNotFoundError, MissingExtra)
 
 
 def _last_line(error: BaseException) -> str:
@@ -34,8 +37,20 @@ def _check_config_files(argv):
       sys.exit(f"error: --{name}={given}: cannot load ({_last_line(value._error)})")  # pylint: disable=protected-access
 
 
+def _recipe_names(argv):
+  """--config=NAME[:PRESET] (or --config NAME) → the recipe file's path (sr_jax.recipes)."""
+  out = list(argv)
+  for i, arg in enumerate(out):
+    if arg.startswith("--config="):
+      out[i] = "--config=" + recipes.resolve(arg[len("--config="):])
+    elif arg == "--config" and i + 1 < len(out):
+      out[i + 1] = recipes.resolve(out[i + 1])
+  return out
+
+
 def parse_flags(argv):
   """absl's parsing, with ml_collections' tracebacks turned into one line."""
+  argv = _recipe_names(argv)
   try:
     rest = FLAGS(argv)
   except flags.Error as e:

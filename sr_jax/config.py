@@ -18,7 +18,6 @@ from sr_jax.losses import adversarial, perceptual, pixel
 from sr_jax.models import discriminators, vgg
 from sr_jax.models.common import SCAN_MODES
 
-DATA_ROOT = os.environ.get("SR_JAX_DATA", "../shared/data")
 SCHEDULES = ("constant", "multistep", "cosine", "cosine_restarts")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SOURCES = ("folder", "skimage", "tfds", "arrayrecord")
@@ -41,7 +40,9 @@ def default_config() -> ml_collections.ConfigDict:
 
   c.data = ml_collections.ConfigDict()
   c.data.source = "skimage"
-  c.data.dirs = ("",)  # image folders for source='folder' (searched recursively)
+  # source='folder': HR image folders (searched recursively), or names of sets under the data
+  # root, $SR_JAX_DATA (sr_jax.data.root): 'DIV2K', 'DF2K', '291', ...
+  c.data.dirs = ("",)
   c.data.skimage_images = ("astronaut", "rocket", "motorcycle_left", "motorcycle_right",
                            "hubble_deep_field", "retina", "ihc", "color")
   c.data.tfds_name = "div2k/bicubic_x2"
@@ -86,6 +87,15 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.nonfinite_max_skips = 100
   c.train.nonfinite_lr_factor = 0.5
   c.train.nonfinite_max_restores = 3
+  # "START:END": a jax.profiler trace of steps START+1..END in WORKDIR/plugins/profile/ (TensorBoard's
+  # profile tab; also perfetto_trace.json.gz for ui.perfetto.dev). '' = no trace.
+  c.train.profile_steps = ""
+
+  # Logs besides TensorBoard events and metrics.jsonl (sr_jax.train.writers).
+  c.log = ml_collections.ConfigDict()
+  c.log.wandb = False  # Weights & Biases (pip install 'sr_jax[wandb]'; WANDB_MODE=offline works)
+  c.log.wandb_project = "sr_jax"
+  c.log.wandb_name = ""  # '' = W&B's generated name
 
   c.optim = ml_collections.ConfigDict()
   c.optim.name = "adam"
@@ -129,9 +139,9 @@ def default_config() -> ml_collections.ConfigDict:
   c.gan.optim = c.optim.copy_and_resolve_references()  # the discriminator's, as config.optim
 
   c.val = ml_collections.ConfigDict()
-  # name → folder of HR images, or "skimage:name,name" for scikit-image photos.
-  c.val.sets = ml_collections.ConfigDict({"Set5": f"{DATA_ROOT}/Set5/HR",
-                                          "Set14": f"{DATA_ROOT}/Set14/HR"})
+  # name → a set under the data root ($SR_JAX_DATA), a folder of HR images, or
+  # "skimage:name,name" for scikit-image photos.
+  c.val.sets = ml_collections.ConfigDict({"Set5": "Set5", "Set14": "Set14"})
   c.val.best_metric = "Set5/psnr_y"
   c.val.pad_multiple = 16  # LR sizes are padded up to multiples of this: fewer compiles
   c.val.batch_size = 4
@@ -149,6 +159,28 @@ def load_recipe(path: str | os.PathLike, arg=None) -> ml_collections.ConfigDict:
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module.get_config(arg)
+
+
+def preset(recipe: str, arg: str | None, presets: tuple[str, ...]) -> str:
+  """`arg`, or the recipe's first (default) preset; ValueError naming the presets otherwise."""
+  chosen = arg or presets[0]
+  if chosen not in presets:
+    raise ValueError(f"{recipe} presets: {', '.join(presets)}; got {chosen!r}")
+  return chosen
+
+
+def with_classic_data(presets) -> tuple[str, ...]:
+  """The presets, then each again with the '_291' suffix that `training_sets` understands."""
+  return (*presets, *(f"{p}_291" for p in presets))
+
+
+def training_sets(c: ml_collections.ConfigDict, preset: str, paper_sets: str) -> str:
+  """Trains `c` on the sets its paper used (a catalog name under the data root, e.g. 'DIV2K'),
+  or on the classic 291 images (T91 + BSD200) when the preset ends in '_291'; returns the preset
+  without that suffix. Validation stays on Set5 and Set14."""
+  c.data.source = "folder"
+  c.data.dirs = ("291",) if preset.endswith("_291") else (paper_sets,)
+  return preset.removesuffix("_291")
 
 
 def _fail(key: str, message: str):
@@ -210,6 +242,11 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
   _one_of(c, "train.nonfinite_policy", NONFINITE_POLICIES)
   for key in ("train.nonfinite_max_skips", "train.nonfinite_max_restores"):
     _positive(c, key, allow_zero=True)
+  if c.train.profile_steps:
+    start, _, end = c.train.profile_steps.partition(":")
+    if not (start.isdigit() and end.isdigit() and int(start) < int(end)):
+      _fail("train.profile_steps", f"must be 'START:END' with START < END, got "
+            f"{c.train.profile_steps!r}")
   if not 0 < c.train.nonfinite_lr_factor <= 1:
     _fail("train.nonfinite_lr_factor", f"must be in (0, 1], got {c.train.nonfinite_lr_factor!r}")
 

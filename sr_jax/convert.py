@@ -22,7 +22,7 @@ from ml_collections import config_flags
 from ml_collections.config_flags.config_flags import ConfigFileFlagParser
 import numpy as np
 
-from sr_jax import cli
+from sr_jax import cli, extras
 from sr_jax import config as config_lib
 from sr_jax.train import checkpoint, trainer
 
@@ -200,9 +200,11 @@ def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -
 def read_state_dict(path: str) -> dict[str, np.ndarray]:
   """A .pth (torch) or .npz file's state_dict as NumPy arrays; BasicSR's {'params_ema': …}
   or {'params': …} wrapper is unwrapped (the EMA weights when both are there)."""
+  if not pathlib.Path(path).is_file():
+    raise FileNotFoundError(f"{path}: no such weights file")
   if path.endswith(".npz"):
     return dict(np.load(path))
-  import torch  # pylint: disable=g-import-not-at-top  (only .pth files need it)
+  torch = extras.require("torch", "torch", f"reading {path}")
   raw = torch.load(path, map_location="cpu", weights_only=True)
   raw = raw.get("params_ema", raw.get("params", raw))
   return {k: v.float().numpy() for k, v in raw.items()}

@@ -34,7 +34,7 @@ flags.DEFINE_integer("tile", 0, "Super-resolve LR tiles of this side (0: whole i
 flags.DEFINE_integer("tile_overlap", 32, "LR pixels shared by neighbouring tiles.")
 flags.DEFINE_bool("niqe", False, "Also report NIQE (no-reference; lower is better).")
 flags.DEFINE_string("niqe_params", None,
-                    "niqe_pris_params.npz (default: $SR_JAX_NIQE_PARAMS, else niqe.py's path).")
+                    "niqe_pris_params.npz (default: $SR_JAX_NIQE_PARAMS, else the one shipped with sr_jax).")
 flags.DEFINE_enum("lpips", None, ["vgg", "alex"],
                   "Also report LPIPS with this backbone (weights: python -m sr_jax.tools.vgg).")
 flags.register_multi_flags_validator(

@@ -1,4 +1,5 @@
-"""Shared test setup: benchmark images from ../shared/data (or $SR_JAX_DATA)."""
+"""Shared test setup: benchmark images from $SR_JAX_DATA, by default the development copy beside
+the checkout (../shared/data), set for this process and every subprocess a test starts."""
 import os
 import pathlib
 
@@ -8,20 +9,46 @@ from absl import flags
 # grain's multiprocessing reads absl flags; outside an absl app they must count as parsed.
 flags.FLAGS.mark_as_parsed()
 
+# No silent skips where CI runs. Under CI=true a test that skips fails instead, unless its reason
+# names a later CI step ("[ci-step:torch] ..."): the README's test command runs before PyTorch (or
+# Chromium) is installed, and CI runs the tests of that step (marker `torch`, ...) again after
+# installing it, with SR_JAX_CI_STEP set, where every skip fails.
+CI = os.environ.get("CI", "").lower() == "true"
+CI_STEP = os.environ.get("SR_JAX_CI_STEP", "")
+
+
+def _skip_fails(longrepr) -> bool:
+  return bool(CI_STEP) or (CI and "[ci-step:" not in str(longrepr))
+
+
+def _fail_skip(report):
+  if report.skipped and _skip_fails(report.longrepr):
+    report.outcome = "failed"
+    report.longrepr = f"skipped where every test must run (CI): {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+  del item, call
+  _fail_skip((yield).get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+  del collector
+  _fail_skip((yield).get_result())
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
-DATA_DIR = pathlib.Path(os.environ.get("SR_JAX_DATA", REPO.parent / "shared" / "data"))
+DATA_DIR = pathlib.Path(os.environ.setdefault("SR_JAX_DATA", str(REPO.parent / "shared" / "data")))
 
 
 @pytest.fixture
 def shared_data():
-  """shared_data('Set5', 'HR') → path; fails under CI=true when missing, else skips."""
+  """shared_data('Set5', 'HR') → path; skips when missing (a failure under CI=true)."""
   def find(*parts: str) -> pathlib.Path:
     path = DATA_DIR.joinpath(*parts)
     if not path.exists():
-      message = f"benchmark data not found at {path} (set SR_JAX_DATA)"
-      if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-      pytest.skip(message)
+      pytest.skip(f"benchmark data not found at {path} (set SR_JAX_DATA)")
     return path
   return find
 
@@ -70,3 +97,60 @@ def write_tiny_config():
         "  return c\n")
     return path
   return write
+
+
+class _FileServer:
+  """Files served over HTTP on loopback, with Range support; `cut` names files whose first
+  response is closed after half their bytes (a dropped connection); `requests` logs
+  (path, Range header) of every GET."""
+
+  def __init__(self):
+    import http.server  # pylint: disable=g-import-not-at-top
+    import threading  # pylint: disable=g-import-not-at-top
+    self.files, self.cut, self.requests = {}, set(), []
+    server = self
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+      def log_message(self, *args):
+        del args
+
+      def do_GET(self):  # pylint: disable=invalid-name
+        name = self.path.lstrip("/")
+        server.requests.append((name, self.headers.get("Range")))
+        if name not in server.files:
+          self.send_error(404)
+          return
+        data = server.files[name]
+        start = 0
+        if self.headers.get("Range"):
+          start = int(self.headers["Range"].split("=")[1].split("-")[0])
+          self.send_response(206)
+          self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+          self.send_response(200)
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        if name in server.cut:
+          server.cut.discard(name)
+          self.wfile.write(data[start:start + (len(data) - start) // 2])
+          self.wfile.flush()
+          self.connection.shutdown(2)
+          return
+        self.wfile.write(data[start:])
+
+    self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+    self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+    self._thread.start()
+
+  def close(self):
+    self._httpd.shutdown()
+    self._httpd.server_close()
+
+
+@pytest.fixture
+def file_server():
+  """An HTTP server on 127.0.0.1 serving `server.files` (name → bytes) at `server.url`/name."""
+  server = _FileServer()
+  yield server
+  server.close()

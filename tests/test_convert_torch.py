@@ -7,7 +7,8 @@ import pytest
 from sr_jax import convert, models
 from sr_jax.models.common import DIV2K_RGB_MEAN, upsample_factors
 
-torch = pytest.importorskip("torch", reason="forward equivalence needs PyTorch")
+pytestmark = pytest.mark.torch
+torch = pytest.importorskip("torch", reason="[ci-step:torch] needs PyTorch")
 nn = torch.nn
 fn = torch.nn.functional
 

@@ -27,8 +27,7 @@ def test_dn_is_deterministic_and_differs_from_bicubic(tmp_path):
 
 
 def test_niqe_beside_psnr_and_missing_lpips_weights_in_one_line(tmp_path, shared_data):
-  env = {**os.environ, "SR_JAX_CACHE": str(tmp_path / "cache"),
-         "SR_JAX_NIQE_PARAMS": str(shared_data("niqe", "niqe_pris_params.npz"))}
+  env = {**os.environ, "SR_JAX_CACHE": str(tmp_path / "cache")}
   run = lambda *flags: subprocess.run(
       [sys.executable, "-m", "sr_jax.evaluate", f"--hr_dir={shared_data('Set5', 'HR')}",
        "--scale=4", "--baseline=bicubic", *flags], capture_output=True, text=True, env=env)

@@ -17,6 +17,7 @@ import time
 import jax
 import numpy as np
 
+from sr_jax import extras
 from sr_jax.bench import flops
 from sr_jax.data import pipeline
 from sr_jax.train import checkpoint, sharding, trainer
@@ -131,11 +132,9 @@ def measure(config, steps: int, warmup: int, data_modes=DATA_MODES) -> dict:
 
 
 def torch_references():
-  """`torch_models`, or RuntimeError naming the extra to install when torch is missing."""
-  try:
-    from sr_jax.bench import torch_models  # pylint: disable=g-import-not-at-top
-  except ImportError:
-    raise RuntimeError("--torch needs PyTorch: pip install 'sr_jax[bench]'") from None
+  """`torch_models`, or MissingExtra naming the extra to install when torch is missing."""
+  extras.require("torch", "bench", "--torch")
+  from sr_jax.bench import torch_models  # pylint: disable=g-import-not-at-top
   return torch_models
 
 

@@ -19,7 +19,7 @@ import sys
 from absl import app, flags
 import numpy as np
 
-from sr_jax.data import images
+from sr_jax.data import images, root
 
 FLAGS = flags.FLAGS
 
@@ -40,7 +40,7 @@ def _stats(values) -> dict:
 
 def report(folder, against=None, patch: int = 96, max_pixels: int = images.MAX_PIXELS) -> dict:
   """Everything the CLI prints, as a JSON-able dict; 'problems' counts the files at fault."""
-  infos = images.inspect_all(images.list_images(folder), max_pixels)
+  infos = images.inspect_all(root.image_paths(folder), max_pixels)
   readable = [i for i in infos if not i.error]
   by_digest = collections.defaultdict(list)
   for info in readable:
@@ -63,7 +63,7 @@ def report(folder, against=None, patch: int = 96, max_pixels: int = images.MAX_P
   }
   overlap = {}
   if against:
-    other = images.inspect_all(images.list_images(against), max_pixels)
+    other = images.inspect_all(root.image_paths(against), max_pixels)
     theirs = collections.defaultdict(list)
     for info in other:
       if not info.error:

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from sr_jax import cli
-from sr_jax.data import images
+from sr_jax.data import images, root
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("out", None, "Output folder for the shards.")
@@ -54,7 +54,7 @@ def prepare(folder, out, crop: int = 0, step: int = 0, shards: int = 1, png_leve
   """Writes out/images-SSSSS-of-NNNNN.array_record; returns counts and the smallest side."""
   out = pathlib.Path(out)
   out.mkdir(parents=True, exist_ok=True)
-  paths = images.list_images(folder)
+  paths = root.image_paths(folder)
   writers = [array_record_module.ArrayRecordWriter(
       str(out / f"images-{i:05d}-of-{shards:05d}{SUFFIX}"), "group_size:1") for i in range(shards)]
   records, min_side = 0, None

@@ -1,6 +1,7 @@
 """Random-access sources of HR training images for grain, named by `config.data.source`.
 
-- 'folder': every image under `config.data.dirs` (recursive);
+- 'folder': every image under `config.data.dirs` (recursive): paths, or names of sets under the
+  data root (`Set5`, `DIV2K`, `DF2K`, ...; sr_jax.data.root);
 - 'skimage': the colour photographs inside scikit-image's package data, so a fresh machine
   trains with no download;
 - 'tfds': a TFDS dataset such as `div2k/bicubic_x2` through `tfds.data_source` (the
@@ -15,7 +16,8 @@ from typing import Sequence
 from absl import logging
 import numpy as np
 
-from sr_jax.data import images
+from sr_jax import extras
+from sr_jax.data import images, root
 
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left",
                   "motorcycle_right", "hubble_deep_field", "retina", "ihc", "color")
@@ -23,8 +25,8 @@ SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left",
 
 def skimage_paths(names: Sequence[str]) -> list[pathlib.Path]:
   import skimage.data  # pylint: disable=g-import-not-at-top
-  root = pathlib.Path(skimage.data.__file__).parent
-  by_name = {p.stem: p for p in root.iterdir() if p.suffix.lower() in images.IMAGE_SUFFIXES}
+  package = pathlib.Path(skimage.data.__file__).parent
+  by_name = {p.stem: p for p in package.iterdir() if p.suffix.lower() in images.IMAGE_SUFFIXES}
   for name in names:
     if name not in SKIMAGE_PHOTOS or name not in by_name:
       raise images.DataError(f"skimage:{name}: not one of the embedded photos "
@@ -71,11 +73,17 @@ class TfdsImages:
   """The 'hr' images of a TFDS data source (`tfds.data_source`, no TensorFlow needed)."""
 
   def __init__(self, name: str, split: str, data_dir: str | None, channels: int = 3):
-    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-    try:
-      self._source = tfds.data_source(name, split=split, data_dir=data_dir or None)
+    tfds = extras.require("tensorflow_datasets", "tfds", "config.data.source='tfds'")
+    try:  # download=False: an unprepared dataset is an error here, not a download mid-run
+      self._source = tfds.data_source(name, split=split, data_dir=data_dir or None,
+                                      download=False)
     except Exception as e:  # tfds raises several types for a missing or unprepared dataset
-      raise images.DataError(f"tfds:{name}[{split}]: cannot open ({e})") from None
+      where = data_dir or "~/tensorflow_datasets"
+      raise images.DataError(
+          f"tfds:{name}[{split}]: not prepared in array_record format under {where} "
+          f"({type(e).__name__}); prepare it with: tfds build {name} --file_format=array_record"
+          f"{f' --data_dir={data_dir}' if data_dir else ''} (needs TensorFlow), or train on "
+          "folders instead: data.source='folder' after python -m sr_jax.data.fetch DIV2K") from None
     self.channels = channels
 
   def __len__(self) -> int:
@@ -93,8 +101,8 @@ class ArrayRecordImages:
   def __init__(self, path: str, channels: int = 3, min_size: int = 0,
                max_pixels: int = images.MAX_PIXELS):
     import grain  # pylint: disable=g-import-not-at-top
-    root = pathlib.Path(path)
-    shards = sorted(root.glob("*.array_record")) if root.is_dir() else [root]
+    where = pathlib.Path(path)
+    shards = sorted(where.glob("*.array_record")) if where.is_dir() else [where]
     if not shards or not all(p.is_file() for p in shards):
       raise images.DataError(f"{path}: no .array_record shards (python -m sr_jax.data.prepare)")
     self._source = grain.sources.ArrayRecordDataSource([str(p) for p in shards])
@@ -124,15 +132,16 @@ def training_source(data_config, channels: int):
   if data_config.source == "skimage":
     paths = skimage_paths(data_config.skimage_images)
   else:
-    paths = [p for folder in data_config.dirs if folder for p in images.list_images(folder)]
+    paths = [p for spec in data_config.dirs if spec for p in root.image_paths(spec)]
   return ImageFiles(paths, channels, data_config.hr_patch, data_config.bad_images,
                     data_config.max_image_pixels)
 
 
 def benchmark_paths(spec: str) -> list[pathlib.Path]:
-  """A validation set named by a folder path, one image file, or 'skimage:name,name'."""
+  """A validation set named by a set name under the data root, a folder path, one image file,
+  or 'skimage:name,name'."""
   if spec.startswith("skimage:"):
     return skimage_paths([n for n in spec[len("skimage:"):].split(",") if n])
   if pathlib.Path(spec).is_file():
     return [pathlib.Path(spec)]
-  return images.list_images(spec)
+  return root.image_paths(spec)

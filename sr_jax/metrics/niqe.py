@@ -2,8 +2,10 @@
 
 No-reference: the image's natural-scene statistics are fitted per 96×96 block at two scales
 (the second by MATLAB bicubic ×0.5), and NIQE is the distance between their multivariate
-Gaussian and the pristine model (`niqe_pris_params.npz`: mu_pris_param, cov_pris_param and the
-7×7 Gaussian window). Lower is better. Input: Y of BT.601 on [16, 235] from 8-bit RGB, rounded
+Gaussian and the pristine model (`niqe_pris_params.npz` beside this module: mu_pris_param,
+cov_pris_param and the 7×7 Gaussian window, as fitted by the NIQE authors and distributed with
+their MATLAB release and BasicSR's `basicsr/metrics/niqe_pris_params.npz`; the values are theirs,
+stored as float64 arrays of a compressed npz). Lower is better. Input: Y of BT.601 on [16, 235] from 8-bit RGB, rounded
 to integers as the MATLAB code sees it. NumPy, once per whole image.
 
 CLI: python -m sr_jax.metrics.niqe IMG [--crop_border=N] [--params=NPZ]
@@ -28,9 +30,9 @@ _SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
 
 def default_params_path() -> pathlib.Path:
+  """$SR_JAX_NIQE_PARAMS, else the parameters that ship with sr_jax."""
   return pathlib.Path(os.environ.get("SR_JAX_NIQE_PARAMS",
-                                     pathlib.Path("..", "shared", "data", "niqe",
-                                                  "niqe_pris_params.npz")))
+                                     pathlib.Path(__file__).with_name("niqe_pris_params.npz")))
 
 
 def load_params(path: str | os.PathLike | None = None) -> dict[str, np.ndarray]:

@@ -28,7 +28,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 CAFFE_MEAN_RGB = (123.68, 116.779, 103.939)
 # Convolutions per block.
 BLOCKS = {16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
-FETCH_HINT = "python -m sr_jax.tools.vgg --fetch (or --convert=FILE with a local .pth/.h5)"
+FETCH_COMMAND = "python -m sr_jax.tools.vgg --fetch"
+FETCH_HINT = f"{FETCH_COMMAND} (or --convert=FILE with a local .pth/.h5)"
 
 
 def layer_names(depth: int = 19) -> list[str]:

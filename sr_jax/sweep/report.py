@@ -42,7 +42,7 @@ from typing import Any, Sequence
 import numpy as np
 from etils import epath
 
-from sr_jax import sweep
+from sr_jax import extras, sweep
 
 METRICS_FILE = "metrics.jsonl"
 RUN_INFO_FILE = "run_info.json"
@@ -369,9 +369,9 @@ def _empty(ax, text: str) -> None:
 
 def plot_all(root, runs: Sequence[Run], metric: str | None, sets: Sequence[str], points, front,
              fit) -> None:
-  import matplotlib
+  matplotlib = extras.require("matplotlib", "plots", "the sweep report's plots")
   matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
   root = epath.Path(root)
   label = metric or "PSNR"
@@ -475,7 +475,11 @@ def main(argv=None) -> int:
   if not epath.Path(args.dir).exists():
     print(f"sr_jax.sweep.report: error: {args.dir} does not exist", file=sys.stderr)
     return 2
-  summary = report(args.dir, args.metric, args.out)
+  try:
+    summary = report(args.dir, args.metric, args.out)
+  except extras.MissingExtra as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
   if not summary["runs"]:
     print(f"sr_jax.sweep.report: warning: no runs ({METRICS_FILE} or {RUN_INFO_FILE}) "
           f"under {args.dir}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """How close the JAX JPEG model (`sr_jax.ops.degradations_jax.jpeg`) comes to libjpeg (OpenCV).
 
-  python -m sr_jax.tools.jpeg_compare --hr_dir=/work/shared/data/Set5/HR
+  python -m sr_jax.tools.jpeg_compare --hr_dir=Set5
 
 Prints a Markdown table per quality: mean PSNR of the model's output against libjpeg's, the share of
 8-bit values that agree exactly, and the PSNR of each against the source (what compression costs).
@@ -11,7 +11,7 @@ import numpy as np
 from absl import flags
 
 from sr_jax import cli
-from sr_jax.data import degradations, images as image_io
+from sr_jax.data import degradations, images as image_io, root as data_root
 from sr_jax.ops import degradations_jax
 
 HR_DIR = flags.DEFINE_string("hr_dir", None, "folder of PNG/BMP/JPEG images", required=True)
@@ -41,7 +41,7 @@ def compare(images, qualities):
 def main(argv):
   del argv
   images = [image_io.load_image(p).astype(np.float32) / 255
-            for p in image_io.list_images(HR_DIR.value)]
+            for p in data_root.image_paths(HR_DIR.value)]
   table = compare(images, [int(q) for q in QUALITIES.value])
   print(f"{HR_DIR.value}: {len(images)} images, jax {jax.__version__} on {jax.devices()[0].platform}")
   print("| quality | PSNR model vs libjpeg (dB) | identical values | PSNR libjpeg vs source | PSNR model vs source |")

@@ -11,14 +11,13 @@ Reading .pth needs PyTorch (the CPU build is enough): the files are pickles of t
 The Keras .h5 needs only h5py.
 """
 import argparse
-import hashlib
 import pathlib
 import re
 import sys
-import urllib.request
 
 import numpy as np
 
+from sr_jax import download, extras
 from sr_jax.metrics import lpips
 from sr_jax.models import vgg
 
@@ -31,11 +30,7 @@ LPIPS_LIN = ("https://raw.githubusercontent.com/richzhang/PerceptualSimilarity/m
 
 def read_pth(path) -> dict[str, np.ndarray]:
   """A PyTorch state_dict as float32 NumPy arrays."""
-  try:
-    import torch
-  except ImportError as e:
-    raise SystemExit(f"reading {path} needs PyTorch (pip install torch; CPU is enough), "
-                     "or convert Keras's .h5 VGG19 instead") from e
+  torch = extras.require("torch", "torch", f"reading {path} (or convert Keras's .h5 VGG19)")
   state = torch.load(path, map_location="cpu", weights_only=True)
   state = state.get("state_dict", state)
   return {k: v.detach().float().numpy() for k, v in state.items()}
@@ -43,7 +38,7 @@ def read_pth(path) -> dict[str, np.ndarray]:
 
 def read_keras_h5(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
   """`blockB_convI` → (HWIO kernel, bias) from a Keras VGG19 weights file (either naming era)."""
-  import h5py
+  h5py = extras.require("h5py", "weights", f"reading {path}")
   layers = {}
   with h5py.File(path, "r") as f:
     root = f["model_weights"] if "model_weights" in f else f
@@ -58,24 +53,13 @@ def read_keras_h5(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
   return layers
 
 
-def download(url: str, dest: pathlib.Path) -> pathlib.Path:
-  """Fetches `url` once; torchvision names carry a sha256 prefix, which is checked."""
-  if dest.exists():
-    return dest
-  dest.parent.mkdir(parents=True, exist_ok=True)
-  part = dest.with_suffix(dest.suffix + ".part")
-  print(f"downloading {url}", file=sys.stderr)
-  try:
-    urllib.request.urlretrieve(url, part)
-  except OSError as e:
-    raise SystemExit(f"could not download {url} ({e}); fetch it on a machine with internet "
-                     "and run --convert=FILE") from e
-  if m := re.search(r"-([0-9a-f]{8})\.pth$", dest.name):
-    digest = hashlib.sha256(part.read_bytes()).hexdigest()
-    if not digest.startswith(m.group(1)):
-      part.unlink()
-      raise SystemExit(f"{url}: sha256 {digest} does not start with {m.group(1)}")
-  part.rename(dest)
+def fetch(url: str, dest: pathlib.Path) -> pathlib.Path:
+  """Downloads `url` once (sr_jax.download); torchvision names carry a sha256 prefix, checked."""
+  digest = download.fetch(url, dest)
+  if (m := re.search(r"-([0-9a-f]{8})\.pth$", dest.name)) and not digest.startswith(m.group(1)):
+    dest.unlink()
+    raise download.DownloadError(f"{url}: sha256 {digest} does not start with {m.group(1)}; "
+                                 "the file was removed")
   return dest
 
 
@@ -86,6 +70,13 @@ def convert_vgg19(src: pathlib.Path) -> dict[str, np.ndarray]:
 
 
 def main(argv=None) -> pathlib.Path:
+  try:
+    return _main(argv)
+  except (extras.MissingExtra, download.DownloadError) as e:
+    sys.exit(f"error: {e}")
+
+
+def _main(argv=None) -> pathlib.Path:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--fetch", action="store_true", help="download from torchvision (+ lpips)")
   parser.add_argument("--convert", type=pathlib.Path,
@@ -100,10 +91,10 @@ def main(argv=None) -> pathlib.Path:
     if given is not None and not given.is_file():
       sys.exit(f"error: {given}: no such weights file")
   cache = vgg.cache_dir()
-  backbone = (download(TORCHVISION + BACKBONES[args.lpips or "vgg19"],
+  backbone = (fetch(TORCHVISION + BACKBONES[args.lpips or "vgg19"],
                        cache / BACKBONES[args.lpips or "vgg19"]) if args.fetch else args.convert)
   if args.lpips:
-    lin = (download(LPIPS_LIN.format(net=args.lpips), cache / f"lpips_lin_{args.lpips}.pth")
+    lin = (fetch(LPIPS_LIN.format(net=args.lpips), cache / f"lpips_lin_{args.lpips}.pth")
            if args.fetch else args.lin)
     if lin is None:
       parser.error("--lpips with --convert needs --lin=LIN.pth")

@@ -29,8 +29,8 @@ from sr_jax.data import pipeline, sources
 from sr_jax.losses import objective
 from sr_jax.bench import flops
 from sr_jax.metrics import benchmark, predictors
-from sr_jax.train import (checkpoint, gan, inputs, optim, recovery, sharding, step as step_lib,
-                          writers)
+from sr_jax.train import (checkpoint, gan, inputs, optim, recovery, requirements, sharding,
+                          step as step_lib, writers)
 
 
 def build_model(config: ml_collections.ConfigDict):
@@ -206,6 +206,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
 def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests) -> dict:
   config_lib.validate(config, num_devices=jax.device_count())
+  requirements.check(config)  # data sets, VGG weights, the init_from run: all missing at once
   val_sets = load_validation_sets(config)  # bad data fails here, before anything compiles
   checkpoint.check_writable(workdir)
   _check_against_saved(config, workdir)
@@ -236,10 +237,12 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
   evaluate_batch = bench.compile(predictors.for_evaluation(
       predict_fn(model), config.scale, config.val.self_ensemble, config.val.tile,
       config.val.tile_overlap))
-  writer = writers.create_writer(str(workdir))
+  writer = writers.create_writer(str(workdir), config)
   if jax.process_index() == 0:
     _write_run_info(workdir, config, state, train_step)
-  progress = writers.progress_hook(config.train.num_steps, writer, config.train.log_every)
+    writer.write_hparams(writers.flat_config(config))
+  progress = writers.ProgressLine(config.train.num_steps)
+  profile = _Profile(config.train.profile_steps, workdir)
   nonfinite = recovery.Recovery(config.train, ckpt, writer, carried.get("nonfinite_counts"))
 
   def validate(step):
@@ -254,21 +257,26 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
     return {"unlogged_metrics": unlogged, "nonfinite_counts": nonfinite.counts()}
 
   step, pending, scalars, stopped = start, carried.get("unlogged_metrics", []), {}, False
+  progress.start(step)
   try:
     while step < config.train.num_steps:
+      profile.before(step)
       state, metrics = train_step(state, next(data_iter), *run.step_args)
       step += 1
+      profile.after(step, metrics)
       pending.append(metrics)
-      progress(step)
       stopped = stop(step) or ckpt.reached_preemption(step)
       if step % config.train.log_every == 0 or step == config.train.num_steps:
-        averaged = nonfinite.window(jax.device_get(pending))
-        writer.write_scalars(step, {f"train/{k}": v for k, v in averaged.items()})
+        averaged = {f"train/{k}": v for k, v in nonfinite.window(jax.device_get(pending)).items()}
+        writer.write_scalars(step, averaged)
+        rate = progress(step, averaged)  # wall-clock: its own row, apart from the exact ones
+        if rate:
+          writer.write_scalars(step, rate)
         pending = []
       at_end = step == config.train.num_steps
       state, step, rewound = nonfinite.check(step, state, at_end or stopped)  # may stop or reload
-      if rewound:  # from an earlier checkpoint's step: the progress hook must start over
-        progress = writers.progress_hook(config.train.num_steps, writer, config.train.log_every)
+      if rewound:  # from an earlier checkpoint's step: no rate across the rewind
+        progress.start(step)
         continue
       if step % config.train.eval_every == 0 or at_end:
         scalars = validate(step)
@@ -280,6 +288,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
         ckpt.save_final(step, state, data_iter, host_state())
         break
   finally:
+    profile.after(config.train.num_steps, None)
     ckpt.close()
     writer.flush()
     writer.close()
@@ -288,6 +297,29 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
   if step == config.train.num_steps and jax.process_index() == 0:
     (workdir / "DONE").write_text(str(step))
   return scalars
+
+
+class _Profile:
+  """A jax.profiler trace of the steps after START up to END (`config.train.profile_steps`),
+  written under the workdir where TensorBoard's profile tab finds it, plus a Perfetto trace."""
+
+  def __init__(self, steps: str, workdir):
+    start, _, end = steps.partition(":")
+    self._range = (int(start), int(end)) if steps else None
+    self._workdir, self._on = str(workdir), False
+
+  def before(self, step: int):
+    if self._range and step == self._range[0] and not self._on:
+      jax.profiler.start_trace(self._workdir, create_perfetto_trace=True)
+      self._on = True
+
+  def after(self, step: int, metrics):
+    if self._on and step >= self._range[1]:
+      jax.block_until_ready(metrics)  # the traced steps' device work, finished
+      jax.profiler.stop_trace()
+      self._on = False
+      logging.info("Profile of steps %d-%d written to %s/plugins/profile", self._range[0] + 1,
+                   self._range[1], self._workdir)
 
 
 def _write_run_info(workdir, config, state, compiled_step):

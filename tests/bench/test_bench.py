@@ -1,5 +1,4 @@
 """The step benchmark CLI at tiny shapes (EDSR-baseline ×4, batch 2, LR 8): fields, FLOPs, table."""
-import importlib.util
 import json
 import pathlib
 import subprocess
@@ -42,9 +41,9 @@ def test_measures_the_real_step_and_appends_a_row(tmp_path):
   assert "configs/edsr.py:x4 --config.data.source=skimage" in lines[-1]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                    reason="torch is not installed (the optional [bench] extra)")
+@pytest.mark.torch
 def test_torch_ratios_come_from_the_same_run(tmp_path):
+  pytest.importorskip("torch", reason="[ci-step:torch] needs PyTorch")
   r, table = _bench(tmp_path, "--torch", "--torch_variants=fp32", "--data=random", "--steps=1")
   assert set(r["step"]) == {"random"} and set(r["torch"]) == {"fp32"}
   t = r["torch"]["fp32"]

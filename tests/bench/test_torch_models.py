@@ -1,6 +1,4 @@
 """The PyTorch references: the Flax models' parameter counts and function, a training step."""
-import importlib.util
-
 import jax
 import numpy as np
 import pytest
@@ -9,10 +7,8 @@ from configs import edsr, quickstart, rrdbnet, swinir
 from sr_jax import zoo
 from sr_jax.train import trainer
 
-if importlib.util.find_spec("torch") is None:
-  pytest.skip("torch is not installed (the optional [bench] extra)", allow_module_level=True)
-
-import torch  # pylint: disable=g-import-not-at-top,wrong-import-position
+pytestmark = pytest.mark.torch
+torch = pytest.importorskip("torch", reason="[ci-step:torch] needs PyTorch")
 
 from sr_jax.bench import torch_models  # pylint: disable=g-import-not-at-top,wrong-import-position
 

@@ -66,7 +66,7 @@ def test_tpu_setup_copies_to_all_workers_and_installs(capsys):
   assert ssh[:7] == ["gcloud", "compute", "tpus", "tpu-vm", "ssh", "sr1", "--zone=us-central2-b"]
   assert ssh[7] == "--worker=all"
   assert "tar -xzf ~/sr_jax.tar.gz -C ~/sr_jax" in ssh[8]
-  assert ssh[8].endswith('pip install -e ".[tpu,gcs]"')
+  assert ssh[8].endswith('pip install -e ".[tpu,gcs]" && python3 -m sr_jax.data.fetch Set5 Set14')
 
 
 def test_tpu_setup_git_clone(capsys):
@@ -76,6 +76,13 @@ def test_tpu_setup_git_clone(capsys):
   remote = shlex.split(lines[0])[-1]
   assert "--worker=all" in lines[0] and "git clone https://example.com/sr_jax.git" in remote
   assert "checkout v1" in remote and 'pip install -e ".[tpu,gcs]"' in remote
+
+
+def test_tpu_setup_fetches_the_sets_asked_for(capsys):
+  rc, lines, _ = dry(tpu_vm, ["setup", "--data=DIV2K,Set5", *TPU], capsys)
+  assert rc == 0 and shlex.split(lines[2])[8].endswith("python3 -m sr_jax.data.fetch DIV2K Set5")
+  rc, lines, _ = dry(tpu_vm, ["setup", "--data=", *TPU], capsys)
+  assert rc == 0 and "sr_jax.data.fetch" not in lines[2]
 
 
 def test_tpu_train_on_all_workers_with_workdir(capsys):

@@ -7,8 +7,15 @@ from sr_jax.metrics import niqe
 
 
 @pytest.fixture
-def params(shared_data):
-  return niqe.load_params(shared_data("niqe", "niqe_pris_params.npz"))
+def params():
+  return niqe.load_params()  # the parameters that ship with sr_jax
+
+
+def test_shipped_parameters_are_the_niqe_authors(shared_data, params):
+  with np.load(shared_data("niqe", "niqe_pris_params.npz")) as reference:  # BasicSR's copy
+    assert sorted(reference) == sorted(params)
+    for key in reference:
+      np.testing.assert_array_equal(params[key], reference[key])
 
 
 @pytest.fixture
@@ -25,8 +32,7 @@ def test_crop_border_and_cli(baboon, params, shared_data, capsys):
   y = niqe.rgb_to_y_u8(baboon)
   assert y.min() >= 16 and y.max() <= 235 and np.all(y == np.round(y))
   assert niqe.calculate_niqe(baboon, 4, params) == pytest.approx(niqe.niqe(y[4:-4, 4:-4], params))
-  niqe.main([str(shared_data("Set14", "HR", "baboon.png")), "--crop_border=0",
-             f"--params={shared_data('niqe', 'niqe_pris_params.npz')}"])
+  niqe.main([str(shared_data("Set14", "HR", "baboon.png")), "--crop_border=0"])
   # 500 columns → the same five 96-pixel block columns as 492.
   assert float(capsys.readouterr().out) == pytest.approx(5.7296, abs=5e-4)
 

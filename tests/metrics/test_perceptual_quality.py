@@ -13,7 +13,7 @@ def _result(names):
 
 
 def test_niqe_prefers_the_sharp_image_and_is_averaged(shared_data):
-  params = niqe.load_params(shared_data("niqe", "niqe_pris_params.npz"))
+  params = niqe.load_params()
   sample = benchmark.load_set(str(shared_data("Set5", "HR")), 4)[0]  # baby, 512×512
   hr = sample.hr[:200, :200]
   blurry = imresize.to_uint8(imresize.imresize(imresize.bicubic_downscale(hr, 4), 4))

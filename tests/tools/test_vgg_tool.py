@@ -57,8 +57,9 @@ def test_convert_keras_h5(tmp_path, legacy_names):
   np.testing.assert_allclose(got, helpers.np_conv3x3(x, kernel, bias), rtol=1e-4, atol=2e-3)
 
 
+@pytest.mark.torch
 def test_convert_torchvision_pth(tmp_path, monkeypatch):
-  torch = pytest.importorskip("torch", reason="reading .pth files needs PyTorch")
+  torch = pytest.importorskip("torch", reason="[ci-step:torch] needs PyTorch")
   rng = np.random.default_rng(1)
   state = helpers.random_torchvision(19, rng)
   torch.save({k: torch.from_numpy(v) for k, v in state.items()}, tmp_path / "vgg19.pth")
@@ -89,8 +90,9 @@ def _torch_features(torch, layers, image):
   return x[0].numpy().transpose(1, 2, 0)
 
 
+@pytest.mark.torch
 def test_vgg19_end_to_end_against_torch(tmp_path):
-  torch = pytest.importorskip("torch", reason="the reference forward runs in PyTorch")
+  torch = pytest.importorskip("torch", reason="[ci-step:torch] needs PyTorch")
   rng = np.random.default_rng(3)
   state = {k: torch.from_numpy(v) for k, v in helpers.random_torchvision(19, rng).items()}
   torch.save(state, tmp_path / "vgg19.pth")
@@ -112,8 +114,9 @@ def test_vgg19_end_to_end_against_torch(tmp_path):
   np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())
 
 
+@pytest.mark.torch
 def test_convert_lpips_alex(tmp_path):
-  torch = pytest.importorskip("torch", reason="reading .pth files needs PyTorch")
+  torch = pytest.importorskip("torch", reason="[ci-step:torch] needs PyTorch")
   rng = np.random.default_rng(2)
   backbone = {}
   for index, mult, k, _, _ in lpips.ALEX_CONVS:
