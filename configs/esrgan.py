@@ -17,7 +17,7 @@ objective is ESRGAN's pixel and adversarial terms only: 1e-2 · L1 + 5e-3 · RaG
 """
 import pathlib
 
-from sr_jax.config import load_recipe, preset
+from sr_jax.config import load_recipe, preset, set_schedule, set_source
 
 PRESETS = ("default", "smoke", "cpu")
 
@@ -29,10 +29,10 @@ def _stage2(c, steps, milestones=()):
     o.name = "adam"
     o.learning_rate = 1e-4
     o.b1, o.b2 = 0.9, 0.999
-    o.schedule = "multistep" if milestones else "constant"
-    o.milestones = milestones
-    o.gamma = 0.5
-    o.warmup_steps = 0
+    if milestones:
+      set_schedule(o, "multistep", milestones=milestones, gamma=0.5)
+    else:
+      set_schedule(o, "constant")
 
 
 def get_config(arg=None):
@@ -44,6 +44,7 @@ def get_config(arg=None):
   c.losses.perceptual = 1.0
   c.losses.perceptual_layers = {"conv5_4": 1.0}
   c.losses.perceptual_criterion = "l1"
+  c.train.mode = "adversarial"
   c.gan.discriminator = "vgg128"
   c.gan.num_feat = 64
   c.gan.loss = "ragan"
@@ -56,7 +57,7 @@ def get_config(arg=None):
     c.model.growth = 8
     c.gan.num_feat = 8
     c.losses.vgg_random_init = True  # SMOKE TEST ONLY: random VGG features
-    c.data.source = "skimage"
+    set_source(c, "skimage")
     c.data.hr_patch = 32
     c.data.read_threads = 1
     c.train.batch_size = 4

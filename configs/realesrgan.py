@@ -14,7 +14,7 @@ data catalog for OST. VGG19 weights: python -m sr_jax.tools.vgg --fetch.
 """
 import pathlib
 
-from sr_jax.config import load_recipe, preset
+from sr_jax.config import load_recipe, preset, set_schedule
 
 PRESETS = ("default", "net")
 
@@ -30,13 +30,14 @@ def get_config(arg=None):
   c.train.loss = "l1"
   c.train.ema_decay = 0.999
   c.train.num_steps = 1_000_000 if name == "net" else 400_000
-  for o in (c.optim, c.gan.optim):
-    o.name = "adam"
-    o.learning_rate = 2e-4 if name == "net" else 1e-4
-    o.b1, o.b2 = 0.9, 0.99
-    o.schedule = "constant"
+  c.optim.name = "adam"
+  c.optim.learning_rate = 2e-4 if name == "net" else 1e-4
+  c.optim.b1, c.optim.b2 = 0.9, 0.99
+  set_schedule(c.optim, "constant")
   if name == "net":
     return c
+  c.train.mode = "adversarial"
+  c.gan.optim = c.optim.copy_and_resolve_references()
   c.losses.pixel = 1.0
   c.losses.perceptual = 1.0
   c.losses.perceptual_layers = {"conv1_2": 0.1, "conv2_2": 0.1, "conv3_4": 1.0, "conv4_4": 1.0,

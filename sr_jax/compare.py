@@ -21,11 +21,11 @@ from absl import flags
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from sr_jax import cli
+from sr_jax import cli, inference
 from sr_jax import config as config_lib
 from sr_jax.data import images
 from sr_jax.metrics import benchmark
-from sr_jax.train import checkpoint, sharding, trainer
+from sr_jax.train import sharding
 
 FLAGS = flags.FLAGS
 
@@ -73,13 +73,11 @@ def parse_box(box: list[str] | None, hr: np.ndarray) -> tuple[int, int, int, int
   return x0, y0, bw, bh
 
 
-def load_runs(workdirs: list[str], scale: int) -> list[tuple]:
-  """(config, variables, step) per run, each checked to be of `scale` before anything compiles."""
-  runs = []
-  for workdir in workdirs:
-    config, variables, step = checkpoint.load_inference_variables(workdir)
-    checkpoint.check_matches(workdir, config, {"scale": scale}, "--scale")
-    runs.append((config, variables, step))
+def load_runs(workdirs: list[str], scale: int) -> list[inference.Generator]:
+  """Each run's generator, checked to be of `scale` before anything compiles."""
+  runs = [inference.from_run(workdir) for workdir in workdirs]
+  for generator in runs:
+    inference.check_scale(generator, scale)
   return runs
 
 
@@ -161,17 +159,18 @@ def main(argv):
     sys.exit(f"error: --labels has {len(labels)} entries for {len(FLAGS.workdirs)} workdirs")
   samples = {3: load_sample(FLAGS.hr, scale, 3, FLAGS.degradation)}
   runs = load_runs(FLAGS.workdirs, scale)
-  for config, _, _ in runs:
-    if config.channels not in samples:
-      samples[config.channels] = load_sample(FLAGS.hr, scale, config.channels, FLAGS.degradation)
+  for generator in runs:
+    if generator.channels not in samples:
+      samples[generator.channels] = load_sample(FLAGS.hr, scale, generator.channels,
+                                                FLAGS.degradation)
   box = parse_box(FLAGS.box, samples[3].hr)
   hr = samples[3].hr
   zoom = FLAGS.zoom or max(1, PANEL // max(box[2], box[3]))
 
   jobs = [("Bicubic", None, None, samples[3], benchmark.bicubic_predict(scale), {})]
-  for label, workdir, (config, variables, step) in zip(labels, FLAGS.workdirs, runs):
-    jobs.append((label, workdir, step, samples[config.channels],
-                 trainer.predict_fn(trainer.build_model(config)), variables))
+  for label, generator in zip(labels, runs):
+    jobs.append((label, generator.source, generator.step, samples[generator.channels],
+                 generator.predict, generator.variables))
   rows, crops = [], [(hr, ["HR", "PSNR-Y / SSIM-Y"])]
   for label, workdir, step, sample, predict, variables in jobs:
     metrics, sr = evaluate_image(sample, predict, variables, scale)

@@ -68,10 +68,13 @@ def default_config() -> ml_collections.ConfigDict:
   c.degradation = degradations.realesrgan_defaults()
 
   c.train = ml_collections.ConfigDict()
+  # How a step trains (sr_jax.train.modes): supervised, adversarial (config.gan), distill
+  # (config.distill).
+  c.train.mode = "supervised"
   c.train.batch_size = 16  # global, over all processes and devices
   c.train.num_steps = 300_000
   c.train.loss = "l1"
-  c.train.ema_decay = 0.999  # 0 disables the EMA
+  c.train.ema_decay = 0.999  # 0 disables the EMA; it warms up (sr_jax.train.step.ema_decay_at)
   c.train.log_every = 100
   c.train.eval_every = 5_000
   c.train.checkpoint_every = 5_000
@@ -113,9 +116,9 @@ def default_config() -> ml_collections.ConfigDict:
   c.optim.min_learning_rate = 1e-7
   c.optim.clip_norm = 0.0  # 0 disables gradient clipping
 
-  # The generator's objective Σ weight · term (sr_jax.losses.objective); 0 disables a term, each
-  # is logged as train/<term>. The pixel criterion is train.loss. Feature terms (perceptual,
-  # style, on VGG19 layers 'convB_I' before ReLU or 'reluB_I' after) train in the GAN step.
+  # The generator's objective Σ weight · term (sr_jax.losses.objective), in every train.mode; 0
+  # disables a term, each is logged as train/<term>. The pixel criterion is train.loss. Feature
+  # terms (perceptual, style) use VGG19 layers 'convB_I' (before ReLU) or 'reluB_I' (after).
   c.losses = ml_collections.ConfigDict()
   c.losses.pixel = 1.0
   c.losses.perceptual = 0.0
@@ -128,8 +131,8 @@ def default_config() -> ml_collections.ConfigDict:
   c.losses.vgg_weights = ""  # converted VGG19 .npz; '' = sr_jax.models.vgg.default_path()
   c.losses.vgg_random_init = False  # SMOKE TESTS ONLY: random VGG features, meaningless losses
 
-  # Adversarial training (sr_jax.train.gan) when `discriminator` names one of
-  # sr_jax.models.discriminators.DISCRIMINATORS; '' trains PSNR-oriented with the plain step.
+  # train.mode='adversarial' (sr_jax.train.modes.adversarial): the discriminator, one of
+  # sr_jax.models.discriminators.DISCRIMINATORS, its loss and optimizer.
   c.gan = ml_collections.ConfigDict()
   c.gan.discriminator = ""
   c.gan.num_feat = 64
@@ -137,6 +140,12 @@ def default_config() -> ml_collections.ConfigDict:
   c.gan.weight = 5e-3  # of the generator's adversarial term, logged as train/gan
   c.gan.gp_weight = 10.0  # wgan_gp's gradient-penalty λ
   c.gan.optim = c.optim.copy_and_resolve_references()  # the discriminator's, as config.optim
+
+  # train.mode='distill' (sr_jax.train.modes.distill): + weight · criterion(SR, teacher's SR).
+  c.distill = ml_collections.ConfigDict()
+  c.distill.teacher = ""  # a training run's workdir
+  c.distill.weight = 1.0
+  c.distill.criterion = "l1"  # sr_jax.losses.pixel.PIXEL_LOSSES
 
   c.val = ml_collections.ConfigDict()
   # name → a set under the data root ($SR_JAX_DATA), a folder of HR images, or
@@ -174,23 +183,48 @@ def with_classic_data(presets) -> tuple[str, ...]:
   return (*presets, *(f"{p}_291" for p in presets))
 
 
+_SCHEDULE_KEYS = ("milestones", "gamma", "restart_periods", "min_learning_rate", "warmup_steps")
+_SOURCE_KEYS = ("dirs", "skimage_images", "tfds_name", "tfds_split", "tfds_data_dir",
+                "arrayrecord_path")
+
+
+def set_schedule(o: ml_collections.ConfigDict, schedule: str, **fields) -> None:
+  """An optimizer section's schedule (config.optim or gan.optim), with `fields` and every other
+  schedule key back at its default: a recipe built on another one leaves no key behind that the
+  new schedule would not use (validate rejects those)."""
+  defaults = default_config().optim
+  for key in _SCHEDULE_KEYS:
+    o[key] = defaults[key]
+  o.schedule = schedule
+  o.update(fields)
+
+
+def set_source(c: ml_collections.ConfigDict, source: str, **fields) -> None:
+  """config.data's image source, with `fields` and the other sources' keys at their defaults."""
+  defaults = default_config().data
+  for key in _SOURCE_KEYS:
+    c.data[key] = defaults[key]
+  c.data.source = source
+  c.data.update(fields)
+
+
 def training_sets(c: ml_collections.ConfigDict, preset: str, paper_sets: str) -> str:
   """Trains `c` on the sets its paper used (a catalog name under the data root, e.g. 'DIV2K'),
   or on the classic 291 images (T91 + BSD200) when the preset ends in '_291'; returns the preset
   without that suffix. Validation stays on Set5 and Set14."""
-  c.data.source = "folder"
-  c.data.dirs = ("291",) if preset.endswith("_291") else (paper_sets,)
+  set_source(c, "folder", dirs=("291",) if preset.endswith("_291") else (paper_sets,))
   return preset.removesuffix("_291")
 
 
-def _fail(key: str, message: str):
+def fail(key: str, message: str):
+  """Raises ConfigError naming config.KEY (the validation helpers below, and the modes', use it)."""
   raise ConfigError(f"config.{key}: {message}")
 
 
-def _positive(c, key: str, allow_zero: bool = False):
+def positive(c, key: str, allow_zero: bool = False):
   value = _get(c, key)
   if not isinstance(value, (int, float)) or value < 0 or (value == 0 and not allow_zero):
-    _fail(key, f"must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    fail(key, f"must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
 
 
 def _get(c, key: str) -> Any:
@@ -199,152 +233,201 @@ def _get(c, key: str) -> Any:
   return c
 
 
-def _one_of(c, key: str, choices):
+def one_of(c, key: str, choices):
   value = _get(c, key)
   if value not in choices:
-    _fail(key, f"{value!r} is not one of {', '.join(map(str, choices))}")
+    fail(key, f"{value!r} is not one of {', '.join(map(str, choices))}")
 
 
 def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
   """Raises ConfigError naming the first key whose value cannot work."""
   if c.scale not in (2, 3, 4, 8):
-    _fail("scale", f"must be 2, 3, 4 or 8, got {c.scale!r}")
+    fail("scale", f"must be 2, 3, 4 or 8, got {c.scale!r}")
   if c.channels not in (1, 3):
-    _fail("channels", f"must be 3 (RGB) or 1 (Y), got {c.channels!r}")
+    fail("channels", f"must be 3 (RGB) or 1 (Y), got {c.channels!r}")
   validate_model(c)
 
-  _one_of(c, "data.source", SOURCES)
+  one_of(c, "data.source", SOURCES)
   if c.data.source == "folder" and not any(c.data.dirs):
-    _fail("data.dirs", "names no folder, but data.source is 'folder'")
+    fail("data.dirs", "names no folder, but data.source is 'folder'")
   if c.data.source == "arrayrecord" and not c.data.arrayrecord_path:
-    _fail("data.arrayrecord_path", "is empty, but data.source is 'arrayrecord'")
-  _one_of(c, "data.bad_images", sources.BAD_IMAGES)
-  _positive(c, "data.max_image_pixels")
+    fail("data.arrayrecord_path", "is empty, but data.source is 'arrayrecord'")
+  one_of(c, "data.bad_images", sources.BAD_IMAGES)
+  positive(c, "data.max_image_pixels")
   for key in ("data.hr_patch", "train.batch_size", "train.num_steps", "train.log_every",
               "train.eval_every", "train.checkpoint_every", "train.keep_checkpoints",
               "val.pad_multiple", "val.batch_size"):
-    _positive(c, key)
-  _one_of(c, "data.degradation", pipeline.NAMES)
+    positive(c, key)
+  one_of(c, "data.degradation", pipeline.NAMES)
   if c.data.degradation == "realesrgan":
     validate_degradation(c)
   elif c.data.degradation_device:
-    _fail("data.degradation_device", "only 'realesrgan' runs on the device")
+    fail("data.degradation_device", "only 'realesrgan' runs on the device")
   for key in ("data.num_workers", "data.read_threads", "data.host_prefetch",
               "data.device_prefetch", "train.keep_best"):
-    _positive(c, key, allow_zero=True)
+    positive(c, key, allow_zero=True)
   if c.data.hr_patch % c.scale:
-    _fail("data.hr_patch", f"{c.data.hr_patch} is not divisible by scale {c.scale}")
+    fail("data.hr_patch", f"{c.data.hr_patch} is not divisible by scale {c.scale}")
   if c.train.batch_size % num_devices:
-    _fail("train.batch_size", f"{c.train.batch_size} is not divisible by the {num_devices} devices")
+    fail("train.batch_size", f"{c.train.batch_size} is not divisible by the {num_devices} devices")
   if not 0 <= c.train.ema_decay < 1:
-    _fail("train.ema_decay", f"must be in [0, 1), got {c.train.ema_decay!r}")
-  _one_of(c, "train.loss", tuple(pixel.PIXEL_LOSSES))
-  _one_of(c, "train.nonfinite_policy", NONFINITE_POLICIES)
+    fail("train.ema_decay", f"must be in [0, 1), got {c.train.ema_decay!r}")
+  one_of(c, "train.loss", tuple(pixel.PIXEL_LOSSES))
+  one_of(c, "train.nonfinite_policy", NONFINITE_POLICIES)
   for key in ("train.nonfinite_max_skips", "train.nonfinite_max_restores"):
-    _positive(c, key, allow_zero=True)
+    positive(c, key, allow_zero=True)
   if c.train.profile_steps:
     start, _, end = c.train.profile_steps.partition(":")
     if not (start.isdigit() and end.isdigit() and int(start) < int(end)):
-      _fail("train.profile_steps", f"must be 'START:END' with START < END, got "
+      fail("train.profile_steps", f"must be 'START:END' with START < END, got "
             f"{c.train.profile_steps!r}")
   if not 0 < c.train.nonfinite_lr_factor <= 1:
-    _fail("train.nonfinite_lr_factor", f"must be in (0, 1], got {c.train.nonfinite_lr_factor!r}")
+    fail("train.nonfinite_lr_factor", f"must be in (0, 1], got {c.train.nonfinite_lr_factor!r}")
 
   validate_optim(c, "optim")
   validate_losses(c)
-  if c.gan.discriminator:
-    validate_gan(c)
+  from sr_jax.train import modes  # pylint: disable=g-import-not-at-top  (modes use these helpers)
+  one_of(c, "train.mode", modes.MODES)
+  modes.get(c.train.mode).validate(c)
+  validate_no_dead_keys(c)
 
   if not c.val.sets:
-    _fail("val.sets", "names no validation set")
+    fail("val.sets", "names no validation set")
   best_set = c.val.best_metric.split("/")[0]
   if best_set not in c.val.sets:
-    _fail("val.best_metric", f"{c.val.best_metric!r} names no set in val.sets "
+    fail("val.best_metric", f"{c.val.best_metric!r} names no set in val.sets "
           f"({', '.join(c.val.sets)})")
-  _positive(c, "val.tile", allow_zero=True)
+  positive(c, "val.tile", allow_zero=True)
   if c.val.tile and not 0 <= c.val.tile_overlap < c.val.tile:
-    _fail("val.tile_overlap", f"must be in [0, val.tile={c.val.tile}), got {c.val.tile_overlap!r}")
+    fail("val.tile_overlap", f"must be in [0, val.tile={c.val.tile}), got {c.val.tile_overlap!r}")
+
+
+def _optim_keys(prefix: str, acts):
+  return (
+      (f"{prefix}.momentum", lambda c: acts(c) and _get(c, prefix).name == "sgd", "name='sgd'"),
+      (f"{prefix}.milestones", lambda c: acts(c) and _get(c, prefix).schedule == "multistep",
+       "schedule='multistep'"),
+      (f"{prefix}.gamma", lambda c: acts(c) and _get(c, prefix).schedule == "multistep",
+       "schedule='multistep'"),
+      (f"{prefix}.restart_periods",
+       lambda c: acts(c) and _get(c, prefix).schedule == "cosine_restarts",
+       "schedule='cosine_restarts'"),
+      (f"{prefix}.min_learning_rate",
+       lambda c: acts(c) and _get(c, prefix).schedule in ("cosine", "cosine_restarts"),
+       "schedule='cosine' or 'cosine_restarts'"),
+  )
+
+
+_FEATURES = lambda c: bool(c.losses.perceptual or c.losses.style)
+# Keys (or whole sections) that act only in some setups: (key, does it act?, when it does). One
+# that differs from its default where it cannot act is rejected, not silently ignored.
+_CONDITIONAL = (
+    ("data.dirs", lambda c: c.data.source == "folder", "data.source='folder'"),
+    ("data.skimage_images", lambda c: c.data.source == "skimage", "data.source='skimage'"),
+    ("data.tfds_name", lambda c: c.data.source == "tfds", "data.source='tfds'"),
+    ("data.tfds_split", lambda c: c.data.source == "tfds", "data.source='tfds'"),
+    ("data.tfds_data_dir", lambda c: c.data.source == "tfds", "data.source='tfds'"),
+    ("data.arrayrecord_path", lambda c: c.data.source == "arrayrecord",
+     "data.source='arrayrecord'"),
+    ("data.bad_images", lambda c: c.data.source in ("folder", "skimage"),
+     "data.source='folder' or 'skimage'"),
+    ("degradation", lambda c: c.data.degradation == "realesrgan", "data.degradation='realesrgan'"),
+    *_optim_keys("optim", lambda c: True),
+    ("losses.perceptual_layers", lambda c: bool(c.losses.perceptual), "losses.perceptual > 0"),
+    ("losses.perceptual_criterion", lambda c: bool(c.losses.perceptual), "losses.perceptual > 0"),
+    ("losses.style_layers", lambda c: bool(c.losses.style), "losses.style > 0"),
+    ("losses.style_criterion", lambda c: bool(c.losses.style), "losses.style > 0"),
+    ("losses.vgg_weights", _FEATURES, "losses.perceptual or losses.style > 0"),
+    ("losses.vgg_random_init", _FEATURES, "losses.perceptual or losses.style > 0"),
+    ("gan", lambda c: c.train.mode == "adversarial", "train.mode='adversarial'"),
+    *_optim_keys("gan.optim", lambda c: c.train.mode == "adversarial"),
+    ("distill", lambda c: c.train.mode == "distill", "train.mode='distill'"),
+    ("val.tile_overlap", lambda c: bool(c.val.tile), "val.tile > 0"),
+)
+
+
+def _plain(value):
+  """A config value as comparable plain data (ConfigDicts as dicts, sequences as tuples)."""
+  if isinstance(value, ml_collections.ConfigDict):
+    return {k: _plain(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return tuple(_plain(v) for v in value)
+  return value
+
+
+def validate_no_dead_keys(c: ml_collections.ConfigDict) -> None:
+  """ConfigError naming the first key set to something other than its default in a setup where
+  it has no effect (sr_jax never ignores a key silently)."""
+  defaults = default_config()
+  for key, acts, when in _CONDITIONAL:
+    if not acts(c) and _plain(_get(c, key)) != _plain(_get(defaults, key)):
+      section = isinstance(_get(c, key), ml_collections.ConfigDict)
+      if section:  # name the first key of the section that was changed
+        changed = [k for k, v in _get(c, key).items() if _plain(v) != _plain(_get(defaults, key)[k])]
+        key = f"{key}.{changed[0]}"
+      fail(key, f"has no effect unless {when}")
 
 
 def validate_optim(c: ml_collections.ConfigDict, prefix: str) -> None:
   """An optimizer section: config.optim, or the discriminator's config.gan.optim."""
   o = _get(c, prefix)
-  _positive(c, f"{prefix}.learning_rate")
+  positive(c, f"{prefix}.learning_rate")
   for key in ("warmup_steps", "clip_norm", "weight_decay"):
-    _positive(c, f"{prefix}.{key}", allow_zero=True)
-  _one_of(c, f"{prefix}.name", OPTIMIZERS)
-  _one_of(c, f"{prefix}.schedule", SCHEDULES)
+    positive(c, f"{prefix}.{key}", allow_zero=True)
+  one_of(c, f"{prefix}.name", OPTIMIZERS)
+  one_of(c, f"{prefix}.schedule", SCHEDULES)
   if o.name == "adam" and o.weight_decay:
-    _fail(f"{prefix}.weight_decay", f"is ignored by 'adam'; set {prefix}.name='adamw'")
+    fail(f"{prefix}.weight_decay", f"is ignored by 'adam'; set {prefix}.name='adamw'")
   if o.schedule == "multistep" and list(o.milestones) != sorted(o.milestones):
-    _fail(f"{prefix}.milestones", f"must be increasing, got {tuple(o.milestones)}")
+    fail(f"{prefix}.milestones", f"must be increasing, got {tuple(o.milestones)}")
   if o.schedule == "cosine_restarts" and not all(p > 0 for p in o.restart_periods):
-    _fail(f"{prefix}.restart_periods", "must be positive cycle lengths")
+    fail(f"{prefix}.restart_periods", "must be positive cycle lengths")
 
 
 def validate_losses(c: ml_collections.ConfigDict) -> None:
-  """Weights >= 0; feature terms name VGG19 layers; only the GAN step has terms beyond pixel."""
+  """Weights >= 0; feature terms name VGG19 layers."""
   for term in ("pixel", "perceptual", "style", "tv"):
-    _positive(c, f"losses.{term}", allow_zero=True)
-  if not c.gan.discriminator:
-    if not c.losses.pixel:
-      _fail("losses.pixel", "is 0, but the plain (PSNR) step trains on it alone")
-    for term in ("perceptual", "style", "tv"):
-      if c.losses[term]:
-        _fail(f"losses.{term}", "trains in the GAN step only: set config.gan.discriminator")
+    positive(c, f"losses.{term}", allow_zero=True)
   known = vgg.layer_names(19)
   for term in ("perceptual", "style"):
-    _one_of(c, f"losses.{term}_criterion", tuple(perceptual.CRITERIA))
+    one_of(c, f"losses.{term}_criterion", tuple(perceptual.CRITERIA))
     if not c.losses[term]:
       continue
     if not c.losses[f"{term}_layers"]:
-      _fail(f"losses.{term}_layers", "names no VGG19 layer")
+      fail(f"losses.{term}_layers", "names no VGG19 layer")
     for name in c.losses[f"{term}_layers"]:
       if name not in known:
-        _fail(f"losses.{term}_layers.{name}", f"is not a VGG19 layer; known: {', '.join(known)}")
-      _positive(c, f"losses.{term}_layers.{name}", allow_zero=True)
-
-
-def validate_gan(c: ml_collections.ConfigDict) -> None:
-  _one_of(c, "gan.discriminator", tuple(discriminators.DISCRIMINATORS))
-  _one_of(c, "gan.loss", tuple(adversarial.GAN_LOSSES))
-  _positive(c, "gan.weight")
-  _positive(c, "gan.num_feat")
-  _positive(c, "gan.gp_weight", allow_zero=True)
-  validate_optim(c, "gan.optim")
-  multiple = 32 if c.gan.discriminator == "vgg128" else 8  # stride-2 stages of each
-  if c.data.hr_patch % multiple:
-    _fail("data.hr_patch", f"{c.data.hr_patch} is not a multiple of {multiple}, as the "
-          f"{c.gan.discriminator} discriminator needs")
+        fail(f"losses.{term}_layers.{name}", f"is not a VGG19 layer; known: {', '.join(known)}")
+      positive(c, f"losses.{term}_layers.{name}", allow_zero=True)
 
 
 def validate_model(c: ml_collections.ConfigDict) -> None:
   try:
     fields = models.model_fields(c.model.name)
   except KeyError as e:
-    _fail("model.name", e.args[0])
+    fail("model.name", e.args[0])
   for key in c.model:
     if key == "name":
       continue
     if key in ("scale", "channels"):
-      _fail(f"model.{key}", f"is set from config.{key}, not under config.model")
+      fail(f"model.{key}", f"is set from config.{key}, not under config.model")
     if key not in fields:
-      _fail(f"model.{key}", f"{c.model.name} has no field {key!r}; fields: {', '.join(fields)}")
-  _one_of(c, "model.dtype", DTYPES)
+      fail(f"model.{key}", f"{c.model.name} has no field {key!r}; fields: {', '.join(fields)}")
+  one_of(c, "model.dtype", DTYPES)
   if "scan_mode" in c.model:
-    _one_of(c, "model.scan_mode", SCAN_MODES)
+    one_of(c, "model.scan_mode", SCAN_MODES)
 
 
 def _probability(c, key: str):
   value = _get(c, key)
   if not isinstance(value, (int, float)) or not 0 <= value <= 1:
-    _fail(key, f"must be a probability in [0, 1], got {value!r}")
+    fail(key, f"must be a probability in [0, 1], got {value!r}")
 
 
 def _distribution(c, key: str, n: int):
   value = tuple(_get(c, key))
   if len(value) != n or min(value) < 0 or abs(sum(value) - 1) > 1e-6:
-    _fail(key, f"must be {n} probabilities summing to 1, got {value!r}")
+    fail(key, f"must be {n} probabilities summing to 1, got {value!r}")
 
 
 def _range(c, key: str, lo: float, hi: float, around_one: bool = False):
@@ -353,13 +436,13 @@ def _range(c, key: str, lo: float, hi: float, around_one: bool = False):
   if len(value) != 2 or not lo <= value[0] <= value[1] <= hi or (
       around_one and not value[0] <= 1 <= value[1]):
     bounds = f"[{lo}, {hi}]" + (" around 1" if around_one else "")
-    _fail(key, f"must be a (low, high) range in {bounds}, got {value!r}")
+    fail(key, f"must be a (low, high) range in {bounds}, got {value!r}")
 
 
 def validate_degradation(c: ml_collections.ConfigDict) -> None:
   """config.degradation for 'realesrgan' (every probability and range of both stages)."""
   if c.channels != 3:
-    _fail("channels", "realesrgan degrades RGB images: set channels=3")
+    fail("channels", "realesrgan degrades RGB images: set channels=3")
   inf = float("inf")
   for stage in ("first", "second"):
     s = f"degradation.{stage}"
@@ -369,7 +452,7 @@ def validate_degradation(c: ml_collections.ConfigDict) -> None:
     _distribution(c, f"{s}.resize_prob", 3)
     _range(c, f"{s}.kernel_size_range", 3, degradations.KERNEL_SIZE)
     if any(k % 2 == 0 for k in _get(c, f"{s}.kernel_size_range")):
-      _fail(f"{s}.kernel_size_range", "kernel sizes must be odd")
+      fail(f"{s}.kernel_size_range", "kernel sizes must be odd")
     _range(c, f"{s}.blur_sigma", 1e-3, inf)
     _range(c, f"{s}.betag_range", 1e-3, inf, around_one=True)
     _range(c, f"{s}.betap_range", 1e-3, inf, around_one=True)
@@ -379,10 +462,10 @@ def validate_degradation(c: ml_collections.ConfigDict) -> None:
     _range(c, f"{s}.jpeg_range", 1, 100)
   for key in ("degradation.final_sinc_prob", "degradation.jpeg_first_prob"):
     _probability(c, key)
-  _positive(c, "degradation.usm.radius")
-  _positive(c, "degradation.usm.weight", allow_zero=True)
-  _positive(c, "degradation.usm.threshold", allow_zero=True)
-  _positive(c, "degradation.pool_size", allow_zero=True)
+  positive(c, "degradation.usm.radius")
+  positive(c, "degradation.usm.weight", allow_zero=True)
+  positive(c, "degradation.usm.threshold", allow_zero=True)
+  positive(c, "degradation.pool_size", allow_zero=True)
   if c.data.degradation_device and c.degradation.pool_size % c.train.batch_size:
-    _fail("degradation.pool_size", f"{c.degradation.pool_size} is not a multiple of "
+    fail("degradation.pool_size", f"{c.degradation.pool_size} is not a multiple of "
           f"train.batch_size {c.train.batch_size}")

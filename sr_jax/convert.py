@@ -24,7 +24,8 @@ import numpy as np
 
 from sr_jax import cli, extras
 from sr_jax import config as config_lib
-from sr_jax.train import checkpoint, trainer
+from sr_jax import models
+from sr_jax.train import checkpoint
 
 _CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
 
@@ -222,7 +223,7 @@ def convert(arch: str, src: str, dst: str, config: ml_collections.ConfigDict) ->
     raise config_lib.ConfigError(f"config.model.name is {config.model.name!r}, not {arch!r}")
   config_lib.validate_model(config)
   params = convert_state_dict(arch, read_state_dict(src),
-                              model_template(trainer.build_model(config)))
+                              model_template(models.from_config(config)))
   ckpt = checkpoint.Checkpointer(dst, config)
   ckpt.save(0, {"params": params, "ema_params": None, "model_state": {}}, None, force=True)
   ckpt.close()

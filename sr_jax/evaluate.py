@@ -13,10 +13,10 @@ import sys
 
 from absl import flags
 
-from sr_jax import cli
+from sr_jax import cli, inference
 from sr_jax import config as config_lib
 from sr_jax.metrics import benchmark, perceptual_quality, predictors
-from sr_jax.train import checkpoint, sharding, trainer
+from sr_jax.train import sharding
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("hr_dir", None, "Folder of HR images, one image, or skimage:name,name.")
@@ -49,12 +49,10 @@ def _run_predictor():
     if not FLAGS.scale:
       raise config_lib.ConfigError("--scale is required with --baseline")
     return benchmark.bicubic_predict(FLAGS.scale), {}, FLAGS.scale, 3
-  config, variables, step = checkpoint.load_inference_variables(FLAGS.workdir, FLAGS.step)
-  if FLAGS.scale:
-    checkpoint.check_matches(FLAGS.workdir, config, {"scale": FLAGS.scale}, "--scale")
-  model = trainer.build_model(config)
-  print(f"{FLAGS.workdir}: step {step}, model {config.model.name} x{config.scale}")
-  return trainer.predict_fn(model), variables, config.scale, config.channels
+  generator = inference.from_run(FLAGS.workdir, FLAGS.step)
+  inference.check_scale(generator, FLAGS.scale)
+  print(generator.describe())
+  return generator.predict, generator.variables, generator.scale, generator.channels
 
 
 def main(argv):

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from sr_jax import cli
 from sr_jax import config as config_lib
 from sr_jax.tools import exported_runner
-from sr_jax.train import checkpoint, trainer
+from sr_jax import inference
 
 FLAGS = flags.FLAGS
 ARTIFACT = "model.jax_export"
@@ -42,8 +42,8 @@ def serving_fn(config, variables, dtype: str):
   """lr → SR with `variables` closed over: the artifact then holds its parameters and the
   runner needs no parameter files, pytree layout or Flax. Floating variables are stored in
   `dtype` (bfloat16 halves the artifact); the output is float32 whatever the compute dtype."""
-  variables = trainer.cast_floating(variables, dtype)  # cast now: stored in `dtype`
-  predict = trainer.inference_fn(config, dtype)
+  variables = inference.cast_floating(variables, dtype)  # cast now: stored in `dtype`
+  predict = inference.inference_fn(config, dtype)
   return lambda lr: predict(variables, lr)
 
 
@@ -126,7 +126,8 @@ def define_flags():
 def main(argv):
   del argv
   out = pathlib.Path(FLAGS.out)
-  config, variables, step = checkpoint.load_inference_variables(FLAGS.workdir, FLAGS.step)
+  generator = inference.from_run(FLAGS.workdir, FLAGS.step)
+  config, variables, step = generator.config, generator.variables, generator.step
   start = time.perf_counter()
   exported = export(config, variables, FLAGS.dtype, FLAGS.platforms, FLAGS.tile)
   write(out, exported, manifest(config, step, exported, FLAGS.dtype, FLAGS.tile,

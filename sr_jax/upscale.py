@@ -19,7 +19,6 @@ unreadable image is named and skipped, the rest are upscaled, and the run ends w
 line counting the skipped ones (exit status 1).
 """
 import collections
-import functools
 import pathlib
 import sys
 from typing import Callable
@@ -35,17 +34,10 @@ from sr_jax.data import photos
 from sr_jax.data.images import IMAGE_SUFFIXES, DataError
 from sr_jax.metrics import predictors
 from sr_jax.ops import imresize
-from sr_jax.train import checkpoint, trainer
+from sr_jax import inference
 
 FLAGS = flags.FLAGS
 Apply = Callable[[np.ndarray], jax.Array]  # (N, h, w, C) LR tiles → (N, h·s, w·s, C) float32
-
-
-def make_apply(config, variables, dtype: str) -> Apply:
-  """The run's model, jitted, with parameters, input and computation in `dtype`; output in
-  float32, for blending. The parameters are cast inside the jit: nothing compiles before the
-  first tile (a bad input stops the run first)."""
-  return functools.partial(jax.jit(trainer.inference_fn(config, dtype)), variables)
 
 
 def super_resolve(apply: Apply, lr: np.ndarray, scale: int, tile: int, overlap: int,
@@ -162,14 +154,15 @@ def run(workdir: str, input_: str, output: str, *, step: int | None, tile: int,
   """The CLI's work, its flags as arguments; bad input raises ConfigError, DataError or
   FileNotFoundError before anything compiles."""
   jobs, unreadable = plan(input_, output)
-  config, variables, step = checkpoint.load_inference_variables(workdir, step)
+  generator = inference.from_run(workdir, step)
+  config = generator.config
   if tile % config.val.pad_multiple:
     raise config_lib.ConfigError(f"--tile={tile}: must be a multiple of the run's "
                                  f"val.pad_multiple, {config.val.pad_multiple}")
-  print(f"{workdir}: step {step}, model {config.model.name} x{config.scale}, {len(jobs)} images")
+  print(f"{generator.describe()}, {len(jobs)} images")
   for message in unreadable:
     print(f"skipped: {message}")
-  apply = make_apply(config, variables, dtype)
+  apply = generator.apply(dtype)
   outscale = outscale or config.scale
   single = pathlib.Path(input_).is_file()
   upscaled = existing = 0

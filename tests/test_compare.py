@@ -13,7 +13,7 @@ import pytest
 from sr_jax import compare
 from sr_jax import config as config_lib
 from sr_jax.ops import imresize
-from sr_jax.train import checkpoint, trainer
+from sr_jax import inference
 
 
 def _start(module, *flags):
@@ -43,8 +43,8 @@ def _zoom(img, box, zoom):
 
 
 def _model_sr(workdir, lr):
-  config, variables, _ = checkpoint.load_inference_variables(workdir)
-  sr = trainer.build_model(config).apply(variables, jnp.asarray(lr[None] / 255.0), train=False)
+  generator = inference.from_run(workdir)
+  sr = generator.predict(generator.variables, jnp.asarray(lr[None] / 255.0))
   return np.asarray(jnp.round(jnp.clip(sr[0], 0, 1) * 255)).astype(np.uint8)
 
 

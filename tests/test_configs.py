@@ -1,5 +1,6 @@
 """The GAN recipes (srgan, esrgan_psnr, esrgan, realesrgan): every preset validates, and the
 numbers are published-numbers.md's (SRGAN-P, ESRGAN-P, BasicSR-cfg, RESRGAN-cfg)."""
+import importlib.util
 import pathlib
 
 import pytest
@@ -7,12 +8,21 @@ import pytest
 from sr_jax import config as config_lib
 
 CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
-PRESETS = {"srgan": ("default", "psnr"), "esrgan_psnr": ("default", "cpu"),
-           "esrgan": ("default", "smoke", "cpu"), "realesrgan": ("default", "net")}
+NAMES = ("srgan", "esrgan_psnr", "esrgan", "realesrgan")
 
 
 def _recipe(name, preset=None):
   return config_lib.load_recipe(CONFIGS / f"{name}.py", preset)
+
+
+def _module(name):
+  spec = importlib.util.spec_from_file_location(f"recipe_{name}", CONFIGS / f"{name}.py")
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+PRESETS = {name: _module(name).PRESETS for name in NAMES}
 
 
 @pytest.mark.parametrize("name,preset", [(n, p) for n, ps in PRESETS.items() for p in ps])
@@ -41,13 +51,28 @@ def test_esrgan_numbers():
   assert not _recipe("esrgan", "cpu").losses.perceptual  # no random VGG in the demonstration
 
 
-def test_srgan_and_realesrgan_numbers():
-  psnr, srgan = _recipe("srgan", "psnr"), _recipe("srgan")
-  assert (psnr.train.loss, psnr.optim.learning_rate) == ("mse", 1e-4)
+def test_srgan_table_1_variants():
+  """SRGAN-P §3.4 Table 1: the content loss (MSE, VGG22, VGG54) with and without the GAN."""
+  psnr, srgan = _recipe("srgan", "srresnet_mse"), _recipe("srgan")
+  assert (psnr.train.mode, psnr.train.loss, psnr.optim.learning_rate) == ("supervised", "mse", 1e-4)
   assert psnr.train.num_steps == 1_000_000
+  assert srgan.train.mode == "adversarial" and srgan.init_from
   assert dict(srgan.losses.perceptual_layers) == {"relu5_4": 1.0} and srgan.losses.pixel == 0
   assert (srgan.gan.weight, srgan.gan.loss, srgan.train.num_steps) == (1e-3, "vanilla", 200_000)
   assert srgan.optim.milestones == (100_000,) and srgan.optim.gamma == 0.1  # 1e-4, then 1e-5
+  features = {"mse": None, "vgg22": "relu2_2", "vgg54": "relu5_4"}
+  for network in ("srresnet", "srgan"):
+    for loss, layer in features.items():
+      c = _recipe("srgan", f"{network}_{loss}")
+      assert c.train.mode == ("adversarial" if network == "srgan" else "supervised")
+      if layer is None:
+        assert (c.losses.pixel, c.losses.perceptual, c.train.loss) == (1.0, 0.0, "mse")
+      else:
+        assert dict(c.losses.perceptual_layers) == {layer: 1.0} and c.losses.pixel == 0
+        assert c.losses.perceptual == pytest.approx(1 / 12.75**2)
+
+
+def test_realesrgan_numbers():
   net, real = _recipe("realesrgan", "net"), _recipe("realesrgan")
   assert (net.optim.learning_rate, net.train.num_steps) == (2e-4, 1_000_000)
   assert real.data.degradation == "realesrgan"

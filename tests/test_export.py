@@ -77,15 +77,18 @@ def test_fresh_process_without_sr_jax_matches_apply(tiny_config, tmp_path):
                          capture_output=True, text=True, check=False)
   assert child.returncode == 0, child.stderr[-2000:]
 
-  config, variables, _ = checkpoint.load_inference_variables(str(tmp_path / "run"))
+  config, variables, _ = checkpoint.load_generator(str(tmp_path / "run"))
   _, state, _ = checkpoint.load_run(str(tmp_path / "run"))
-  model = trainer.build_model(config)
+  model = models.from_config(config)
+  chosen = "raw" if all(np.array_equal(a, b) for a, b in zip(
+      jax.tree.leaves(variables["params"]), jax.tree.leaves(state["params"]))) else "ema"
   outputs = np.load(tmp_path / "sr.npz")
   for key, lr in inputs.items():
     assert outputs[key].shape == (lr.shape[0], lr.shape[1] * 2, lr.shape[2] * 2, 3)
     np.testing.assert_allclose(outputs[key], model.apply(variables, lr), atol=1e-5)
-    raw = model.apply({"params": jax.tree.map(jnp.asarray, state["params"])}, lr)
-    assert np.abs(outputs[key] - raw).max() > 1e-4  # the EMA parameters, not the raw ones
+    other = state["params" if chosen == "ema" else "ema_params"]
+    other = model.apply({"params": jax.tree.map(jnp.asarray, other)}, lr)
+    assert np.abs(outputs[key] - other).max() > 1e-4  # the validated parameters, not the others
   expected = np.clip(np.floor(np.asarray(model.apply(variables, png[None] / 255))[0] * 255 + 0.5),
                      0, 255)
   sr_png = np.asarray(Image.open(tmp_path / "sr.png"), np.float32)
@@ -94,15 +97,15 @@ def test_fresh_process_without_sr_jax_matches_apply(tiny_config, tmp_path):
 
 def test_fixed_tile_export_stitches_exactly(tmp_path):
   edsr = _small_config("edsr", num_blocks=1, features=8)  # receptive field: ±6 LR pixels
-  variables = models.random_variables(trainer.build_model(edsr))
+  variables = models.random_variables(models.from_config(edsr))
   exported = export.export(edsr, variables, tile=24)
   export.write(tmp_path / "edsr", exported, export.manifest(edsr, 0, exported, "float32", 24, 16))
   lr = _lr(1, 40, 30)  # 3×2 overlapping tiles; half an overlap (8) covers the receptive field
   np.testing.assert_allclose(_load_runner(tmp_path / "edsr")(lr),
-                             trainer.build_model(edsr).apply(variables, lr), atol=1e-5)
+                             models.from_config(edsr).apply(variables, lr), atol=1e-5)
 
   swinir = _small_config("swinir", **SMALL_SWINIR)
-  model = trainer.build_model(swinir)
+  model = models.from_config(swinir)
   variables = models.random_variables(model)
   exported = export.export(swinir, variables, tile=8)
   export.write(tmp_path / "swinir", exported, export.manifest(swinir, 0, exported, "float32", 8, 4))
@@ -119,7 +122,7 @@ def test_fixed_tile_export_stitches_exactly(tmp_path):
     ("vdsr", {"depth": 3, "features": 8})])
 def test_size_dependent_models_export_symbolically(name, model):
   config = _small_config(name, scale=3, **model)
-  module = trainer.build_model(config)
+  module = models.from_config(config)
   variables = models.random_variables(module)
   exported = export.export(config, variables)
   assert str(exported.in_avals[0].shape) == "(b, h, w, 3)"
@@ -141,7 +144,7 @@ def test_a_model_that_cannot_trace_a_symbolic_size_is_told_to_tile(monkeypatch):
 
 def test_bfloat16_export_is_half_the_size_and_close(tmp_path):
   c = _small_config("edsr", num_blocks=1, features=16)
-  variables = models.random_variables(trainer.build_model(c))
+  variables = models.random_variables(models.from_config(c))
   lr = _lr(1, 12, 10)
   sizes, outs = {}, {}
   for dtype in ("float32", "bfloat16"):
@@ -156,7 +159,7 @@ def test_bfloat16_export_is_half_the_size_and_close(tmp_path):
 def test_saved_model_matches_apply(tmp_path):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top  (slow; this test only)
   c = _small_config("edsr", num_blocks=1, features=8)
-  model = trainer.build_model(c)
+  model = models.from_config(c)
   variables = models.random_variables(model)
   export.save_tf(export.serving_fn(c, variables, "float32"), 3, 0, ("cpu",), tmp_path / "sm")
   serve = tf.saved_model.load(str(tmp_path / "sm")).signatures["serving_default"]

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from sr_jax import config as config_lib
-from sr_jax import cli, models, upscale
+from sr_jax import cli, inference, models, upscale
 from sr_jax.bench.inference import CompileCounter
 from sr_jax.data import photos
 from sr_jax.ops import imresize
@@ -38,12 +38,12 @@ def _tiny_config():
 
 @functools.lru_cache(maxsize=None)
 def _variables(seed):
-  return models.random_variables(trainer.build_model(_tiny_config()), seed)
+  return models.random_variables(models.from_config(_tiny_config()), seed)
 
 
 @functools.lru_cache(maxsize=None)
 def _edsr(dtype="float32", seed=0):
-  return upscale.make_apply(_tiny_config(), _variables(seed), dtype)
+  return inference.Generator(_tiny_config(), _variables(seed), "random").apply(dtype)
 
 
 def test_tiles_equal_the_whole_image_beyond_the_receptive_field():

@@ -17,7 +17,7 @@ import time
 import jax
 import numpy as np
 
-from sr_jax import extras
+from sr_jax import extras, inference
 from sr_jax.bench import flops
 from sr_jax.data import pipeline
 from sr_jax.train import checkpoint, sharding, trainer
@@ -90,7 +90,7 @@ def measure(config, steps: int, warmup: int, data_modes=DATA_MODES) -> dict:
   lr_side = config.data.hr_patch // config.scale
   lr_spec = jax.ShapeDtypeStruct((config.train.batch_size, lr_side, lr_side, config.channels),
                                  np.float32)
-  forward = trainer.predict_fn(run.model)
+  forward = inference.predict_fn(run.model)
   variables = {"params": abstract_state.params, **abstract_state.model_state}
   step_flops = flops.count(run.train_step, abstract_state, run.batch_spec, *run.step_args)
   xla = flops.xla_flops(compiled, jax.device_count())

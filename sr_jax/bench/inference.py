@@ -26,11 +26,10 @@ import jax.numpy as jnp
 import numpy as np
 from ml_collections import config_flags
 
-from sr_jax import bench, cli
+from sr_jax import bench, cli, inference, models
 from sr_jax import config as config_lib
-from sr_jax import models
 from sr_jax.metrics import benchmark, image_quality, predictors
-from sr_jax.train import checkpoint, sharding, trainer
+from sr_jax.train import sharding
 
 PARTS = ("eval", "tiled")
 DEFAULT_TILE = 256
@@ -191,10 +190,10 @@ def measure(config, variables=None, set_names=None, out_size="3840x2160", tile=N
     sets = {name: benchmark.load_set(spec, config.scale, config.channels, degrade)
             for name, spec in specs.items()}
 
-  model = trainer.build_model(config)
+  model = models.from_config(config)
   if variables is None:
     variables = models.random_variables(model, config.seed)
-  predict = trainer.predict_fn(model)
+  predict = inference.predict_fn(model)
   result = {"model": config.model.name, "scale": config.scale, "dtype": config.model.dtype,
             "params": sum(int(np.prod(x.shape)) for x in jax.tree.leaves(variables["params"]))}
   # Tiled first: the device's peak memory then is that of one tiled image (and the weights).
@@ -254,7 +253,8 @@ def main(argv):
   if (FLAGS.config is None) == (FLAGS.workdir is None):
     sys.exit("error: give exactly one of --config and --workdir")
   if FLAGS.workdir:
-    config, variables, step = checkpoint.load_inference_variables(FLAGS.workdir, FLAGS.step)
+    generator = inference.from_run(FLAGS.workdir, FLAGS.step)
+    config, variables, step = generator.config, generator.variables, generator.step
   else:
     config, variables, step = FLAGS.config, None, None
     config_lib.validate(config)

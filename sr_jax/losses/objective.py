@@ -1,10 +1,12 @@
-"""The generator's objective from `config.losses` and `config.gan`: total = Σ wᵢ · termᵢ.
+"""The generator's objective from `config.losses`: total = Σ wᵢ · termᵢ, in every training mode.
 
 Terms: pixel (criterion `config.train.loss`), perceptual and style (VGG19 features, per-layer
-weights), tv (total variation of SR) and gan (the adversarial term, added by the GAN step). Only
-terms with a non-zero weight are computed; every one is returned, so each can be logged.
-VGG weights are loaded here, before anything compiles: a missing file fails with the one line
-that says how to make it.
+weights), tv (total variation of SR); a mode adds its own (the adversarial term, a teacher's).
+Only terms with a non-zero weight are computed; every one is returned, so each can be logged.
+Multi-level models (LapSRN) are trained at every level: the pixel term sums over the levels, each
+against HR bicubic-resized to its size, as LapSRN's own loss; feature and TV terms look at the
+final output. VGG weights are loaded before anything compiles: a missing file fails with the
+one line that says how to make it.
 """
 from typing import Callable
 
@@ -13,17 +15,15 @@ import jax.numpy as jnp
 
 from sr_jax.losses import perceptual, pixel
 from sr_jax.models import vgg
+from sr_jax.ops import imresize
 
 CONTENT_TERMS = ("pixel", "perceptual", "style", "tv")
 FEATURE_TERMS = ("perceptual", "style")
 
 
 def weights(config) -> dict[str, float]:
-  """Non-zero weights by term; 'gan' when a discriminator trains."""
-  w = {t: float(config.losses[t]) for t in CONTENT_TERMS if config.losses[t]}
-  if config.gan.discriminator:
-    w["gan"] = float(config.gan.weight)
-  return w
+  """Non-zero weights of the content terms."""
+  return {t: float(config.losses[t]) for t in CONTENT_TERMS if config.losses[t]}
 
 
 def total(terms: dict, term_weights: dict[str, float]):
@@ -51,17 +51,38 @@ def feature_network(config):
   return vgg.load_vgg(config.losses.vgg_weights or None, last=last)
 
 
+def levels(outputs) -> tuple:
+  """A model's output(s) as a tuple, coarsest first (one entry for single-output models)."""
+  return tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
+
+
+def final(outputs) -> jax.Array:
+  return levels(outputs)[-1]
+
+
+def _resized(hr: jax.Array, out: jax.Array) -> jax.Array:
+  if out.shape == hr.shape:
+    return hr
+  return imresize.resize_jax(hr, out.shape[1] / hr.shape[1], out_hw=out.shape[1:3])
+
+
+def multi_level(loss_fn: Callable, outputs, hr: jax.Array) -> jax.Array:
+  """Σ over output levels of loss_fn(level, HR bicubic-resized to the level's size)."""
+  return sum(loss_fn(out, _resized(hr, out)) for out in levels(outputs))
+
+
 def content_loss(config, net) -> Callable:
-  """(sr, hr, vgg_variables) → {term: value} for the weighted content terms."""
+  """(outputs, hr, vgg_variables) → {term: value} for the weighted content terms."""
   w = weights(config)
   layers = _feature_layers(config)
   pixel_fn = pixel.PIXEL_LOSSES[config.train.loss]
   feature_fns = {"perceptual": perceptual.perceptual, "style": perceptual.style}
 
-  def loss(sr, hr, vgg_variables):
+  def loss(outputs, hr, vgg_variables):
     terms = {}
     if "pixel" in w:
-      terms["pixel"] = pixel_fn(sr, hr)
+      terms["pixel"] = multi_level(pixel_fn, outputs, hr)
+    sr = final(outputs)
     if layers:
       sr_feats, hr_feats = perceptual.vgg_features(net, vgg_variables, sr, hr)
       for term, term_layers in layers.items():
@@ -72,9 +93,3 @@ def content_loss(config, net) -> Callable:
     return terms
 
   return loss
-
-
-def pixel_loss(config) -> Callable:
-  """The plain (PSNR-oriented) step's loss: losses.pixel · the train.loss criterion."""
-  w, fn = float(config.losses.pixel), pixel.PIXEL_LOSSES[config.train.loss]
-  return lambda sr, hr: w * fn(sr, hr)

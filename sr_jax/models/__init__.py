@@ -53,6 +53,13 @@ def build_model(name: str, **kwargs: Any) -> nn.Module:
   return model_class(name)(**kwargs)
 
 
+def from_config(config) -> nn.Module:
+  """The model a config describes: `config.model` (name, dtype, fields), scale and channels."""
+  kwargs = {k: v for k, v in config.model.items() if k not in ("name", "dtype")}
+  return build_model(config.model.name, scale=config.scale, channels=config.channels,
+                     dtype=jnp.dtype(config.model.dtype), **kwargs)
+
+
 def random_variables(model: nn.Module, seed: int = 0):
   """Randomly initialised variables of `model`, for timing: parameter shapes do not depend on
   the input size, so a 16×16 input. The key is RngBitGenerator-based ('rbg'): XLA:CPU compiles

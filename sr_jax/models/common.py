@@ -22,6 +22,15 @@ def pixel_shuffle(x: jnp.ndarray, factor: int) -> jnp.ndarray:
   return x.reshape(n, h * factor, w * factor, out_c)
 
 
+def pixel_unshuffle(x: jnp.ndarray, factor: int) -> jnp.ndarray:
+  """Space-to-depth, the inverse of `pixel_shuffle` (PyTorch's F.pixel_unshuffle channel order):
+  (n, h·r, w·r, c) → (n, h, w, c·r·r) with channel c*r*r + i*r + j from pixel (i, j)."""
+  n, h, w, c = x.shape
+  x = x.reshape(n, h // factor, factor, w // factor, factor, c)
+  x = x.transpose(0, 1, 3, 5, 2, 4)
+  return x.reshape(n, h // factor, w // factor, c * factor * factor)
+
+
 def upsample_factors(scale: int) -> Sequence[int]:
   """Sub-pixel stages for `scale`: ×2 stages for powers of two, one ×3 stage for 3."""
   if scale == 3:

@@ -5,6 +5,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
+from sr_jax.models import common
 from sr_jax.models.common import chain, unroll_blocks, upsample_factors
 from sr_jax.models.srresnet import kaiming_scaled
 
@@ -56,9 +57,10 @@ class RRDBNet(nn.Module):
   """conv_first, 23 RRDBs + conv_body with a long skip, then nearest-neighbour ×f + conv +
   LeakyReLU(0.2) per stage, conv_hr, conv_last (ESRGAN's ×4 layout: two ×2 stages).
 
-  Other scales use one stage per factor (×2: one, ×3: one ×3 stage, ×8: three); BasicSR
-  instead pixel-unshuffles the input for ×2 and keeps two stages, so its ×2 model has one
-  more conv and a wider conv_first than this one.
+  Other scales use one stage per factor (×2: one, ×3: one ×3 stage, ×8: three), unless
+  `pixel_unshuffle`: then, as BasicSR and Real-ESRGAN (RealESRGAN_x2plus) do, a ×2 model
+  pixel-unshuffles its input by 2 (a ×1 model by 4) and keeps the two ×2 stages, so its
+  conv_first takes 4× (16×) the channels.
   """
   scale: int = 4
   channels: int = 3
@@ -67,16 +69,23 @@ class RRDBNet(nn.Module):
   growth: int = 32
   res_scale: float = 0.2
   scan_mode: str = "auto"  # common.chain: params 'rrdb' with a block axis; loop or unroll
+  pixel_unshuffle: bool = False  # BasicSR's ×2 layout (see above)
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, lr, train: bool = False):
     conv = lambda width, name: nn.Conv(width, (3, 3), dtype=self.dtype, name=name)
-    x = conv(self.features, "conv_first")(lr.astype(self.dtype))
+    x = lr.astype(self.dtype)
+    factors = upsample_factors(self.scale) if self.scale > 1 else ()
+    if self.pixel_unshuffle:
+      if self.scale not in (1, 2):
+        raise ValueError(f"rrdbnet: pixel_unshuffle is BasicSR's ×1/×2 layout, not ×{self.scale}")
+      x, factors = common.pixel_unshuffle(x, 4 // self.scale), (2, 2)
+    x = conv(self.features, "conv_first")(x)
     y = chain(lambda name: RRDB(self.features, self.growth, self.res_scale, self.dtype, name=name),
               self.num_blocks, "rrdb", x, unroll=unroll_blocks(self.scan_mode, train))
     x = x + conv(self.features, "conv_body")(y)
-    for i, factor in enumerate(upsample_factors(self.scale)):
+    for i, factor in enumerate(factors):
       x = _lrelu(conv(self.features, f"conv_up{i + 1}")(_nearest(x, factor)))
     x = conv(self.channels, "conv_last")(_lrelu(conv(self.features, "conv_hr")(x)))
     return x.astype(jnp.float32)

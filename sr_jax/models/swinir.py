@@ -1,4 +1,11 @@
-"""SwinIR (Liang et al. 2021), classical SR: residual Swin Transformer blocks, pixel-shuffle tail."""
+"""SwinIR (Liang et al. 2021): residual Swin Transformer blocks, then one of its three tails.
+
+`upsampler` chooses the tail of each released family: 'pixelshuffle' (classical SR: conv + LeakyReLU,
+sub-pixel stages, conv), 'pixelshuffledirect' (lightweight SR: one conv to C·s² and a pixel
+shuffle) and 'nearest+conv' (real-world SR: conv + LeakyReLU, nearest ×2 + conv + LeakyReLU(0.2)
+per stage, conv_hr, conv_last); `resi_connection` '3conv' is SwinIR-L's bottlenecked conv after
+each RSTB and the body. The input is (x − mean) · img_range, the output / img_range + mean.
+"""
 import functools
 from typing import Any, Sequence
 
@@ -8,7 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from sr_jax.models import register
-from sr_jax.models.common import SubPixelUpsampler, chain, shift_mean, unroll_blocks
+from sr_jax.models.common import (SubPixelUpsampler, chain, pixel_shuffle, shift_mean,
+                                  unroll_blocks)
 
 _dense_init = nn.initializers.truncated_normal(0.02)
 
@@ -112,14 +120,39 @@ class SwinBlock(nn.Module):
     return x + y
 
 
+RESI_CONNECTIONS = ("1conv", "3conv")
+UPSAMPLERS = ("pixelshuffle", "pixelshuffledirect", "nearest+conv")
+
+
+class ThreeConv(nn.Module):
+  """SwinIR-L's '3conv': 3×3 to dim/4, LeakyReLU(0.2), 1×1, LeakyReLU(0.2), 3×3 back to dim."""
+  dim: int
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    lrelu = lambda y: nn.leaky_relu(y, 0.2)
+    x = lrelu(nn.Conv(self.dim // 4, (3, 3), dtype=self.dtype, name="Conv_0")(x))
+    x = lrelu(nn.Conv(self.dim // 4, (1, 1), dtype=self.dtype, name="Conv_1")(x))
+    return nn.Conv(self.dim, (3, 3), dtype=self.dtype, name="Conv_2")(x)
+
+
+def resi_conv(dim: int, kind: str, dtype, name: str) -> nn.Module:
+  """The conv after each RSTB and after the body: one 3×3 ('1conv') or ThreeConv ('3conv')."""
+  if kind == "3conv":
+    return ThreeConv(dim, dtype, name=name)
+  return nn.Conv(dim, (3, 3), dtype=dtype, name=name)
+
+
 class RSTB(nn.Module):
   """Residual Swin Transformer block: Swin layers (odd ones shifted by half a window),
-  then a 3×3 conv on the image-shaped tokens, plus a skip around the whole block."""
+  then the residual conv on the image-shaped tokens, plus a skip around the whole block."""
   dim: int
   depth: int
   num_heads: int
   window: int
   mlp_ratio: float
+  resi_connection: str = "1conv"
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -129,14 +162,15 @@ class RSTB(nn.Module):
       shift = self.window // 2 if i % 2 else 0
       y = SwinBlock(self.dim, self.num_heads, self.window, shift, self.mlp_ratio, self.dtype,
                     name=f"block_{i}")(y, hw)
-    y = nn.Conv(self.dim, (3, 3), dtype=self.dtype, name="conv")(y.reshape(-1, *hw, self.dim))
+    y = resi_conv(self.dim, self.resi_connection, self.dtype, "conv")(
+        y.reshape(-1, *hw, self.dim))
     return x + y.reshape(x.shape)
 
 
 @register("swinir")
 class SwinIR(nn.Module):
-  """Classical-SR SwinIR: conv, RSTBs on the token sequence with LayerNorms before and after,
-  conv + global skip, then conv (64) + LeakyReLU, sub-pixel upsampling and a conv.
+  """SwinIR: conv, RSTBs on the token sequence with LayerNorms before and after, conv + global
+  skip, then the `upsampler` tail (defaults: classical SR's pixel-shuffle tail).
 
   Any input size works: the LR image is reflect-padded up to a multiple of the window and
   the output is cropped back; the shifted-window masks are built for the padded size, from
@@ -151,6 +185,9 @@ class SwinIR(nn.Module):
   window_size: int = 8
   mlp_ratio: float = 2.0
   upsample_features: int = 64
+  upsampler: str = "pixelshuffle"  # UPSAMPLERS
+  resi_connection: str = "1conv"  # RESI_CONNECTIONS
+  img_range: float = 1.0
   # common.chain over the RSTBs (params 'rstb' with a block axis) when all have the same depth
   # and heads; otherwise separate rstb_0, rstb_1, ...
   scan_mode: str = "auto"
@@ -161,13 +198,16 @@ class SwinIR(nn.Module):
     n, h, w, _ = lr.shape
     ws = self.window_size
     hw = (ws * ((h + ws - 1) // ws), ws * ((w + ws - 1) // ws))  # symbolic-friendly round-up
-    x = shift_mean(lr, -1.0, self.channels)
+    if self.upsampler not in UPSAMPLERS or self.resi_connection not in RESI_CONNECTIONS:
+      raise ValueError(f"swinir: upsampler {self.upsampler!r} / resi_connection "
+                       f"{self.resi_connection!r} is not one of {UPSAMPLERS} / {RESI_CONNECTIONS}")
+    x = shift_mean(lr, -1.0, self.channels) * self.img_range
     x = reflect_pad_end(reflect_pad_end(x, 1, hw[0]), 2, hw[1]).astype(self.dtype)
     x = nn.Conv(self.embed_dim, (3, 3), dtype=self.dtype, name="conv_first")(x)
     y = nn.LayerNorm(1e-5, dtype=self.dtype, name="embed_norm")(x.reshape(n, -1, self.embed_dim))
     stages = list(zip(self.depths, self.num_heads))
     rstb = lambda name, depth, heads: RSTB(self.embed_dim, depth, heads, ws, self.mlp_ratio,
-                                           self.dtype, name=name)
+                                           self.resi_connection, self.dtype, name=name)
     if len(set(stages)) == 1:
       y = chain(lambda name: rstb(name, *stages[0]), len(stages), "rstb", y, hw,
                 unroll=unroll_blocks(self.scan_mode, train))
@@ -175,10 +215,23 @@ class SwinIR(nn.Module):
       for i, (depth, heads) in enumerate(stages):
         y = rstb(f"rstb_{i}", depth, heads)(y, hw)
     y = nn.LayerNorm(1e-5, dtype=self.dtype, name="norm")(y).reshape(x.shape)
-    x = x + nn.Conv(self.embed_dim, (3, 3), dtype=self.dtype, name="conv_after_body")(y)
-    x = nn.Conv(self.upsample_features, (3, 3), dtype=self.dtype, name="conv_before_upsample")(x)
-    x = nn.leaky_relu(x, 0.01)
-    x = SubPixelUpsampler(self.scale, self.upsample_features, self.dtype, name="upsample")(x)
-    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="conv_last")(x)
-    x = x[:, :h * self.scale, :w * self.scale].astype(jnp.float32)
+    x = x + resi_conv(self.embed_dim, self.resi_connection, self.dtype, "conv_after_body")(y)
+    x = self._tail(x)
+    x = x[:, :h * self.scale, :w * self.scale].astype(jnp.float32) / self.img_range
     return shift_mean(x, 1.0, self.channels)
+
+  def _tail(self, x):
+    conv = lambda width, name: nn.Conv(width, (3, 3), dtype=self.dtype, name=name)
+    if self.upsampler == "pixelshuffledirect":
+      return pixel_shuffle(conv(self.channels * self.scale**2, "upsample")(x), self.scale)
+    x = nn.leaky_relu(conv(self.upsample_features, "conv_before_upsample")(x), 0.01)
+    if self.upsampler == "pixelshuffle":
+      x = SubPixelUpsampler(self.scale, self.upsample_features, self.dtype, name="upsample")(x)
+      return conv(self.channels, "conv_last")(x)
+    if self.scale not in (2, 4):
+      raise ValueError(f"swinir: the 'nearest+conv' tail is ×2 or ×4, not ×{self.scale}")
+    lrelu = lambda y: nn.leaky_relu(y, 0.2)
+    for i in range(self.scale // 2):
+      x = jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
+      x = lrelu(conv(self.upsample_features, f"conv_up{i + 1}")(x))
+    return conv(self.channels, "conv_last")(lrelu(conv(self.upsample_features, "conv_hr")(x)))

@@ -37,12 +37,12 @@ def super_resolve(workdir: str, lrs: list[np.ndarray], scale: int) -> tuple[list
 
   The study's only use of a trained model: point it elsewhere to change how runs infer.
   """
-  from sr_jax import upscale  # pylint: disable=g-import-not-at-top
+  from sr_jax import inference, upscale  # pylint: disable=g-import-not-at-top
   from sr_jax.data import photos  # pylint: disable=g-import-not-at-top
-  from sr_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
-  config, variables, step = checkpoint.load_inference_variables(workdir)
-  checkpoint.check_matches(workdir, config, {"scale": scale}, "--scale")
-  apply = upscale.make_apply(config, variables, "float32")
+  generator = inference.from_run(workdir)
+  inference.check_scale(generator, scale)
+  config, step = generator.config, generator.step
+  apply = generator.apply("float32")
   model = lambda lr: upscale.super_resolve(apply, lr, scale, 0, 0, 1, config.val.pad_multiple)
   rgb = photos.Kind(bits=8, gray=False, alpha=False)
   return [imresize.to_uint8(255 * upscale.upscale_photo(

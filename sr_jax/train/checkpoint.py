@@ -242,10 +242,23 @@ def load_run(workdir: str, step: int | None = None):
   return ml_collections.ConfigDict(restored.config), restored.state, step
 
 
-def load_inference_variables(workdir: str, step: int | None = None):
-  """(config, model variables to predict with: the EMA parameters when the run has them, and
-  the model state, as device arrays, step) of a run."""
+def load_generator(workdir: str, step: int | None = None):
+  """(config, the generator's variables to predict with, as device arrays, step) of a run: the
+  parameters its validation judged better at that checkpoint (the EMA unless the host record
+  says 'raw', see trainer), and the model state."""
   config, state, step = load_run(workdir, step)
-  params = state["ema_params"] or state["params"]
+  params = state["params"]
+  if state.get("ema_params") and _host_record(workdir, step).get("eval_weights", "ema") == "ema":
+    params = state["ema_params"]
   variables = jax.tree.map(jnp.asarray, {"params": params, **(state["model_state"] or {})})
   return config, variables, step
+
+
+def _host_record(workdir: str, step: int) -> dict:
+  """The training loop's JSON record saved with a checkpoint ({} without one)."""
+  if not (checkpoint_dir(workdir) / str(step) / "host").exists():
+    return {}
+  manager = _reader(workdir)
+  record = manager.restore(step, args=ocp.args.Composite(host=ocp.args.JsonRestore())).host
+  manager.close()
+  return record

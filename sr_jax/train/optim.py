@@ -1,4 +1,9 @@
-"""optax optimizer and learning-rate schedule from `config.optim`."""
+"""optax optimizer and learning-rate schedule from `config.optim`.
+
+Every schedule counts absolute steps, as BasicSR's schedulers do: multistep milestones and cosine
+cycles fall where the config says, warm-up or not. A warm-up (`warmup_steps`) replaces the first
+steps' rate by a linear ramp from 0 (BasicSR's `warmup_iter`)."""
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -10,8 +15,7 @@ def make_schedule(c, num_steps: int) -> optax.Schedule:
   elif c.schedule == "multistep":  # ×gamma at each milestone (BasicSR MultiStepLR)
     main = optax.piecewise_constant_schedule(lr, {int(m): c.gamma for m in c.milestones})
   elif c.schedule == "cosine":
-    main = optax.cosine_decay_schedule(lr, max(num_steps - c.warmup_steps, 1),
-                                       alpha=c.min_learning_rate / lr)
+    main = optax.cosine_decay_schedule(lr, max(num_steps, 1), alpha=c.min_learning_rate / lr)
   elif c.schedule == "cosine_restarts":  # BasicSR CosineAnnealingRestartLR, restart weight 1
     periods = [int(p) for p in c.restart_periods]
     main = optax.join_schedules(
@@ -21,8 +25,8 @@ def make_schedule(c, num_steps: int) -> optax.Schedule:
     raise ValueError(f"config.optim.schedule: unknown {c.schedule!r}")
   if not c.warmup_steps:
     return main
-  warmup = optax.linear_schedule(0.0, lr, c.warmup_steps)
-  return optax.join_schedules([warmup, main], boundaries=[c.warmup_steps])
+  warmup = c.warmup_steps
+  return lambda step: jnp.where(step < warmup, lr * step / warmup, main(step))
 
 
 def make_optimizer(c, schedule: optax.Schedule) -> optax.GradientTransformation:

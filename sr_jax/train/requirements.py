@@ -1,7 +1,8 @@
 """What a run needs from this machine, checked before anything is built or compiled.
 
 The named data sets it trains and validates on (under the data root, sr_jax.data.root), the VGG19
-weights its feature losses need, and the run `init_from` starts from. Everything missing is
+weights its feature losses need, and the runs it starts from (`init_from`) or learns from (a
+distillation teacher). Everything missing is
 reported at once, as the commands that get it: on a fresh machine a recipe ends with what to run,
 not with the first path it could not open.
 """
@@ -51,9 +52,13 @@ def missing(config) -> list[tuple[str, str]]:
     path = config.losses.vgg_weights or str(vgg.default_path())
     if not os.path.exists(os.path.expanduser(path)):
       needs.append((f"VGG19 weights for the feature losses: not at {path}", vgg.FETCH_COMMAND))
-  if config.init_from and not checkpoint.checkpoint_dir(config.init_from).is_dir():
-    needs.append((f"{config.init_from}: no training run there (config.init_from)",
-                  f"python -m sr_jax.main --config=<its recipe> --workdir={config.init_from}"))
+  runs = {"init_from": config.init_from}
+  if config.train.mode == "distill":
+    runs["distill.teacher"] = config.distill.teacher
+  for key, workdir in runs.items():
+    if workdir and not checkpoint.checkpoint_dir(workdir).is_dir():
+      needs.append((f"{workdir}: no training run there (config.{key})",
+                    f"python -m sr_jax.main --config=<its recipe> --workdir={workdir}"))
   return needs
 
 

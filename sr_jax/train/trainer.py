@@ -26,38 +26,10 @@ import numpy as np
 from sr_jax import config as config_lib
 from sr_jax import models
 from sr_jax.data import pipeline, sources
-from sr_jax.losses import objective
 from sr_jax.bench import flops
 from sr_jax.metrics import benchmark, predictors
-from sr_jax.train import (checkpoint, gan, inputs, optim, recovery, requirements, sharding,
+from sr_jax.train import (checkpoint, modes, optim, recovery, requirements, sharding,
                           step as step_lib, writers)
-
-
-def build_model(config: ml_collections.ConfigDict):
-  kwargs = {k: v for k, v in config.model.items() if k not in ("name", "dtype")}
-  return models.build_model(config.model.name, scale=config.scale, channels=config.channels,
-                            dtype=jnp.dtype(config.model.dtype), **kwargs)
-
-
-def predict_fn(model):
-  """(variables, lr) → SR, the final output of multi-level models."""
-  return lambda variables, lr: model.apply(variables, lr, train=False)
-
-
-def cast_floating(tree, dtype: str):
-  """Floating leaves in `dtype`; integer leaves (counters, keys) as they are."""
-  return jax.tree.map(lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x,
-                      tree)
-
-
-def inference_fn(config, dtype: str):
-  """(variables, lr) → float32 SR of a run's model computing in `dtype` (its layers, floating
-  variables and input): what upscaling and exported models run."""
-  config = config.copy_and_resolve_references()
-  config.model.dtype = dtype
-  predict = predict_fn(build_model(config))
-  return lambda variables, lr: predict(cast_floating(variables, dtype),
-                                       cast_floating(lr, dtype)).astype(jnp.float32)
 
 
 def load_validation_sets(config):
@@ -68,23 +40,27 @@ def load_validation_sets(config):
 
 
 def _initial_params(config, state: step_lib.TrainState) -> step_lib.TrainState:
-  """`config.init_from`: start from another run's (EMA) generator, e.g. a PSNR-oriented one.
+  """`config.init_from`: start from another run's generator (the parameters its validation
+  chose, as inference loads them), e.g. a PSNR-oriented one.
 
   Its BatchNorm statistics come too (SRResNet); a GAN's discriminator starts fresh."""
-  _, restored, step = checkpoint.load_run(config.init_from)
+  _, variables, step = checkpoint.load_generator(config.init_from)
   logging.info("Initialising parameters from %s (step %d)", config.init_from, step)
   like = lambda new, old: jax.tree.map(
       lambda n, o: jnp.asarray(o, n.dtype).reshape(n.shape), new, old)
-  params = like(state.params, restored["ema_params"] or restored["params"])
-  model_state = (like(state.model_state, restored["model_state"]) if state.model_state
-                 else state.model_state)
+  params = like(state.params, variables.pop("params"))
+  model_state = like(state.model_state, variables) if state.model_state else state.model_state
   return state.replace(params=params, model_state=model_state,
                        ema_params=params if state.ema_params is not None else None)
 
 
+def _flat(results) -> dict[str, float]:
+  """{'SET/metric': mean} of Benchmark.run's results."""
+  return {f"{set_name}/{k}": v for set_name, r in results.items() for k, v in r["mean"].items()}
+
+
 def _log_validation(writer, step, results, kept, sets, scale):
-  scalars = {f"val/{set_name}/{k}": v for set_name, r in results.items()
-             for k, v in r["mean"].items()}
+  scalars = {f"val/{k}": v for k, v in _flat(results).items()}
   writer.write_scalars(step, scalars)
   by_name = {f"{set_name}/{s.name}": s for set_name, samples in sets.items() for s in samples}
   if kept:
@@ -103,34 +79,29 @@ class Setup:
   train_step: Any  # jax.jit-wrapped, not yet compiled
   batch_spec: dict  # ShapeDtypeStructs of one global batch, with its sharding
   host_dataset: Any  # grain IterDataset of this process's host batches
-  step_args: tuple = ()  # train_step(state, batch, *step_args): frozen networks (the GAN's VGG)
+  step_args: tuple = ()  # train_step(state, batch, *step_args): frozen networks (VGG, a teacher)
 
 
 def setup(config: ml_collections.ConfigDict) -> Setup:
-  """Validates the config and data, builds the sharded state and the jitted step."""
+  """Validates the config and data, builds the sharded state and the jitted step of the
+  config's training mode (sr_jax.train.modes)."""
   config_lib.validate(config, num_devices=jax.device_count())
   source = sources.training_source(config.data, config.channels)
   mesh = sharding.make_mesh()
-  model = build_model(config)
+  model = models.from_config(config)
   schedule = optim.make_schedule(config.optim, config.train.num_steps)
   tx = optim.make_optimizer(config.optim, schedule)
   lr_patch = config.data.hr_patch // config.scale
-
   lr_shape = (1, lr_patch, lr_patch, config.channels)
-  if config.gan.discriminator:  # perceptual + adversarial training; loads VGG before compiling
-    init, step_fn, step_args = gan.build(config, model, tx, schedule, lr_shape)
-  else:
-    init = lambda: step_lib.init_state(model, tx, lr_shape, config.seed,
-                                       config.train.ema_decay > 0, inputs.init_pool(config))
-    step_fn = step_lib.make_train_step(model, tx, schedule, objective.pixel_loss(config),
-                                       config.train.ema_decay, inputs.prepare_batch(config))
-    step_args = ()
-  state_sharding = jax.tree.map(lambda _: sharding.replicated(mesh), jax.eval_shape(init))
-  state = jax.jit(init, out_shardings=state_sharding)()
+  built = modes.get(config.train.mode).build(config, model, tx, schedule, lr_shape)
+
+  state_sharding = jax.tree.map(lambda _: sharding.replicated(mesh), jax.eval_shape(built.init))
+  state = jax.jit(built.init, out_shardings=state_sharding)()
   batch = sharding.batch_sharding(mesh)
-  step_args = jax.device_put(step_args, sharding.replicated(mesh))
+  step_args = jax.device_put(built.step_args, sharding.replicated(mesh))
   train_step = jax.jit(
-      step_fn, in_shardings=(state_sharding, batch) + (sharding.replicated(mesh),) * len(step_args),
+      built.step,
+      in_shardings=(state_sharding, batch) + (sharding.replicated(mesh),) * len(step_args),
       out_shardings=(state_sharding, sharding.replicated(mesh)), donate_argnums=(0,))
   batch_spec = {k: jax.ShapeDtypeStruct((config.train.batch_size, *s.shape), s.dtype, sharding=batch)
                 for k, s in pipeline.element_spec(config.data, config.scale, config.channels,
@@ -235,8 +206,8 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
   bench = benchmark.Benchmark(val_sets, config.scale, config.val.pad_multiple,
                               config.val.batch_size, mesh)
   evaluate_batch = bench.compile(predictors.for_evaluation(
-      predict_fn(model), config.scale, config.val.self_ensemble, config.val.tile,
-      config.val.tile_overlap))
+      lambda variables, lr: model.apply(variables, lr, train=False), config.scale,
+      config.val.self_ensemble, config.val.tile, config.val.tile_overlap))
   writer = writers.create_writer(str(workdir), config)
   if jax.process_index() == 0:
     _write_run_info(workdir, config, state, train_step)
@@ -245,18 +216,33 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
   profile = _Profile(config.train.profile_steps, workdir)
   nonfinite = recovery.Recovery(config.train, ckpt, writer, carried.get("nonfinite_counts"))
 
+  ema_warmup = step_lib.ema_warmup_steps(config.train.ema_decay)
+
   def validate(step):
-    variables = {"params": step_lib.eval_params(state), **state.model_state}
-    results, kept = bench.run(evaluate_batch, variables, config.val.num_logged_images)
-    return _log_validation(writer, step, results, kept, val_sets, config.scale)
+    """Validates the EMA; while it warms up, the raw weights too, and reports (and records
+    for inference and `best` checkpoints) whichever is better on val.best_metric."""
+    run = lambda weights: bench.run(
+        evaluate_batch, {"params": step_lib.eval_params(state, weights), **state.model_state},
+        config.val.num_logged_images)
+    if state.ema_params is None or step >= ema_warmup:
+      return "ema", _log_validation(writer, step, *run("ema"), val_sets, config.scale)
+    both = {w: run(w) for w in ("ema", "raw")}
+    metric = lambda w: _flat(both[w][0])[config.val.best_metric]
+    better = max(both, key=metric)
+    writer.write_scalars(step, {f"val/{k.replace('/', f'/{w}/', 1)}": v
+                                for w in both for k, v in _flat(both[w][0]).items()})
+    return better, _log_validation(writer, step, *both[better], val_sets, config.scale)
 
   def host_state():
     """What the loop needs to go on exactly as if never stopped: the metrics of the log window
-    under way (a stop does not cut it) and the non-finite counts."""
+    under way (a stop does not cut it) and the non-finite counts; and which parameters the last
+    validation chose (sr_jax.train.checkpoint.load_generator reads it)."""
     unlogged = [{k: float(v) for k, v in m.items()} for m in jax.device_get(pending)]
-    return {"unlogged_metrics": unlogged, "nonfinite_counts": nonfinite.counts()}
+    return {"unlogged_metrics": unlogged, "nonfinite_counts": nonfinite.counts(),
+            "eval_weights": eval_weights}
 
   step, pending, scalars, stopped = start, carried.get("unlogged_metrics", []), {}, False
+  eval_weights = carried.get("eval_weights", "ema")
   progress.start(step)
   try:
     while step < config.train.num_steps:
@@ -279,7 +265,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
         progress.start(step)
         continue
       if step % config.train.eval_every == 0 or at_end:
-        scalars = validate(step)
+        eval_weights, scalars = validate(step)
       if step % config.train.checkpoint_every == 0 or at_end:
         ckpt.save(step, state, data_iter, metrics=scalars if step % config.train.eval_every == 0
                   or at_end else None, force=at_end, host=host_state())

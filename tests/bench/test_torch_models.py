@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from configs import edsr, quickstart, rrdbnet, swinir
-from sr_jax import zoo
-from sr_jax.train import trainer
+from sr_jax import models, zoo
 
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch", reason="[ci-step:torch] needs PyTorch")
@@ -18,7 +17,7 @@ from sr_jax.bench import torch_models  # pylint: disable=g-import-not-at-top,wro
 def test_param_counts_equal_the_flax_models(recipe, preset):
   config = recipe.get_config(preset)
   assert (torch_models.param_count(torch_models.build(config))
-          == zoo.param_count(trainer.build_model(config)))
+          == zoo.param_count(models.from_config(config)))
 
 
 def _small(recipe, preset):
@@ -49,7 +48,7 @@ def _flax_convs(tree):
 @pytest.mark.parametrize("config", [_small(edsr, "x4"), _small(rrdbnet, "x4")],
                          ids=["edsr", "rrdbnet"])
 def test_same_function_with_the_flax_weights(config):
-  model = trainer.build_model(config)
+  model = models.from_config(config)
   lr = np.random.default_rng(0).random((1, 12, 12, 3), np.float32)
   variables = model.init(jax.random.key(0), lr)
   reference = torch_models.build(config)
@@ -70,7 +69,7 @@ def test_train_rate_times_steps_and_rejects_unknown_variants():
   c.train.batch_size, c.data.hr_patch = 2, 16
   r = torch_models.train_rate(c, "fp32", steps=1, warmup=1)
   assert r["steps_per_s"] > 0 and r["patches_per_s"] == 2 * r["steps_per_s"]
-  assert r["params"] == zoo.param_count(trainer.build_model(c))
+  assert r["params"] == zoo.param_count(models.from_config(c))
   with pytest.raises(ValueError, match="torch variant"):
     torch_models.train_rate(c, "fp16", steps=1, warmup=1)
 

@@ -17,7 +17,7 @@ from sr_jax.data.images import DataError
 from sr_jax.mos import prepare, store
 from sr_jax.mos import study as study_lib
 from sr_jax.ops import imresize
-from sr_jax.train import checkpoint, trainer
+from sr_jax import inference
 
 IMAGE_NAMES = ("kestrel", "lagoon")  # conftest's
 RUN_FOLDERS = ("quokka", "wombat")
@@ -29,8 +29,8 @@ def _pixels(root, item_id):
 
 
 def _model_sr(workdir, lr):
-  config, variables, _ = checkpoint.load_inference_variables(workdir)
-  sr = trainer.build_model(config).apply(variables, jnp.asarray(lr[None] / 255.0), train=False)
+  generator = inference.from_run(workdir)
+  sr = generator.predict(generator.variables, jnp.asarray(lr[None] / 255.0))
   return np.asarray(jnp.round(jnp.clip(sr[0], 0, 1) * 255)).astype(np.uint8)
 
 

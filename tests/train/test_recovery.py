@@ -12,7 +12,7 @@ import pytest
 
 from sr_jax import config as config_lib
 from sr_jax.data import pipeline
-from sr_jax.losses import objective
+from sr_jax.losses import pixel
 from sr_jax.train import checkpoint, recovery, step as step_lib, trainer
 
 
@@ -40,14 +40,10 @@ def _poison(monkeypatch, batches):
   def whiten(batch):
     return {**batch, "hr": np.full_like(batch["hr"], 255)} if next(drawn) in batches else batch
 
-  on_devices, pixel_loss = pipeline.on_devices, objective.pixel_loss
+  on_devices, l1 = pipeline.on_devices, pixel.PIXEL_LOSSES["l1"]
   monkeypatch.setattr(pipeline, "on_devices", lambda ds, *args: on_devices(ds.map(whiten), *args))
-
-  def nan_on_white(config):
-    loss = pixel_loss(config)
-    return lambda sr, hr: loss(sr, hr) * jnp.where(jnp.all(hr == 1.0), jnp.nan, 1.0)
-
-  monkeypatch.setattr(objective, "pixel_loss", nan_on_white)
+  monkeypatch.setitem(pixel.PIXEL_LOSSES, "l1", lambda sr, hr: l1(sr, hr) * jnp.where(
+      jnp.all(hr == 1.0), jnp.nan, 1.0))
 
 
 def _rows(workdir, key):
@@ -127,7 +123,7 @@ def test_past_the_limit_the_run_stops_and_the_last_good_checkpoint_loads(
   with pytest.raises(recovery.NonFiniteError, match=rf"step 4: .*{limit}.*checkpoint of step 2"):
     trainer.train_and_evaluate(config, str(tmp_path))
   assert set(_checkpoints(tmp_path)) == {2} and not (tmp_path / "DONE").exists()
-  _, variables, step = checkpoint.load_inference_variables(str(tmp_path))
+  _, variables, step = checkpoint.load_generator(str(tmp_path))
   assert step == 2 and bool(step_lib.all_finite(variables))
 
 

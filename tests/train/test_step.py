@@ -1,4 +1,5 @@
-"""The plain train step: a non-finite step changes nothing but the step; lr_scale scales updates."""
+"""The update tail every mode shares (through the supervised mode's step): a non-finite step changes
+nothing but the step; lr_scale scales updates; the EMA warms up."""
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -7,6 +8,7 @@ import optax
 import pytest
 
 from sr_jax.train import step as step_lib
+from sr_jax.train.modes import supervised
 
 
 class TinyNet(nn.Module):
@@ -25,8 +27,9 @@ def _floats(batch, key, pool):
   return batch, pool
 
 
-def _l2(sr, hr):
-  return jnp.mean((sr - hr) ** 2)
+def _l2(outputs, hr, vgg_variables):
+  del vgg_variables
+  return {"pixel": jnp.mean((outputs - hr) ** 2)}
 
 
 def _batch(seed=0, bad=None):
@@ -40,9 +43,9 @@ def _batch(seed=0, bad=None):
 def _setup(tx, lr_scale=1.0):
   model = TinyNet()
   state = step_lib.init_state(model, tx, (1, 4, 4, 3), seed=0, use_ema=True)
-  step = jax.jit(step_lib.make_train_step(model, tx, optax.constant_schedule(1e-2), _l2,
-                                          0.9, _floats))
-  return state.replace(lr_scale=jnp.float32(lr_scale)), step
+  step = jax.jit(supervised.make_step(model, tx, optax.constant_schedule(1e-2), _l2,
+                                      {"pixel": 1.0}, 0.9, _floats))
+  return state.replace(lr_scale=jnp.float32(lr_scale)), lambda s, b: step(s, b, {})
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
@@ -81,3 +84,25 @@ def test_all_finite_reads_every_leaf():
   assert bool(step_lib.all_finite())
   for bad in (np.nan, np.inf, -np.inf):
     assert not bool(step_lib.all_finite(tree, {"c": jnp.array([1.0, bad])}))
+
+
+def test_ema_warms_up_then_is_the_plain_ema():
+  decay = 0.999
+  at = lambda t: float(step_lib.ema_decay_at(jnp.float32(t), decay))
+  assert at(0) == pytest.approx(0.1) and at(90) == pytest.approx(0.91)  # (1 + t) / (10 + t)
+  horizon = step_lib.ema_warmup_steps(decay)
+  assert horizon == 8990  # (10·0.999 − 1) / (1 − 0.999)
+  assert at(horizon) == pytest.approx(decay) and at(horizon - 1) < decay
+  assert at(10 * horizon) == pytest.approx(decay)
+  # The initial value's weight after 2,000 steps: Π (1 + t)/(10 + t) = 9!·2000!/2009! ≈ 7e-25
+  # with the warm-up; 0.999^2000 = 13.5% without.
+  kept = np.prod([at(t) for t in range(2000)])
+  assert kept < 1e-20 and 0.999 ** 2000 == pytest.approx(0.135, abs=1e-3)
+
+
+def test_the_step_applies_the_warmed_up_ema():
+  state, step = _setup(optax.sgd(1e-2))
+  new, _ = step(state, _batch())
+  # Step 0: decay 0.1, so ema = 0.1 · ema + 0.9 · params.
+  jax.tree.map(lambda e, p, e0: np.testing.assert_allclose(e, 0.1 * e0 + 0.9 * p, rtol=1e-6),
+               new.ema_params, new.params, state.ema_params)

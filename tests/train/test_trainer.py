@@ -60,10 +60,10 @@ def test_init_from_copies_another_runs_params(tiny_config, tmp_path):
   follow.optim.learning_rate = 1e-12  # parameters barely move: they must start equal
   follow.train.ema_decay = 0.0
   trainer.train_and_evaluate(follow, str(tmp_path / "follow"))
-  _, src = _params(tmp_path / "source")
+  _, src, _ = checkpoint.load_generator(str(tmp_path / "source"))  # what the run validated
   _, dst = _params(tmp_path / "follow")
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-6),
-               src["ema_params"], dst["params"])
+               src["params"], dst["params"])
 
 
 def _train_rows(workdir):

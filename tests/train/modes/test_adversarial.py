@@ -1,4 +1,6 @@
-"""The GAN step: both networks move the right way, the total is Σ w·term, resume is exact."""
+"""The adversarial mode: both networks move the right way, the total is Σ w·term, resume is
+exact, any generator (LapSRN's levels too) trains with a GAN."""
+import json
 import subprocess
 import sys
 
@@ -12,7 +14,8 @@ import pytest
 from sr_jax import config as config_lib
 from sr_jax.losses import adversarial, objective
 from sr_jax.models import discriminators, vgg
-from sr_jax.train import checkpoint, gan, step as step_lib, trainer
+from sr_jax.train import checkpoint, step as step_lib, trainer
+from sr_jax.train.modes import adversarial as mode
 
 REPO = trainer.__file__.rsplit("/sr_jax/", 1)[0]
 
@@ -34,26 +37,26 @@ def _batch(seed=0):
   return {"lr": to_u8(lr), "hr": to_u8(hr)}
 
 
-def _setup(loss_name, term_weights, content_loss=lambda sr, hr, v: {},
-           prepare_batch=step_lib.host_pairs):
+def _setup(loss_name, term_weights=None, content_loss=lambda outputs, hr, v: {},
+           prepare_batch=step_lib.host_pairs, gan_weight=1.0):
   g, d = ToyGenerator(), discriminators.VGGStyleDiscriminator(num_feat=4, input_size=32)
   tx = optax.adam(1e-3)
-  state = gan.init_state(g, d, tx, tx, (1, 16, 16, 3), (1, 32, 32, 3), seed=0, use_ema=True)
+  state = mode.init_state(g, d, tx, tx, (1, 16, 16, 3), (1, 32, 32, 3), seed=0, use_ema=True)
   gp = 10.0 if loss_name == "wgan_gp" else 0.0
-  step = jax.jit(gan.make_train_step(g, d, tx, tx, optax.constant_schedule(1e-3),
-                                     optax.constant_schedule(1e-3), content_loss, term_weights,
-                                     adversarial.GAN_LOSSES[loss_name], gp, 0.999,
-                                     prepare_batch))
+  step = jax.jit(mode.make_step(g, d, tx, tx, optax.constant_schedule(1e-3),
+                                optax.constant_schedule(1e-3), content_loss, term_weights or {},
+                                adversarial.GAN_LOSSES[loss_name], gan_weight, gp, 0.999,
+                                prepare_batch))
   return g, d, state, step
 
 
 @pytest.mark.parametrize("loss_name", ["vanilla", "ragan", "wgan_gp"])  # SRGAN, ESRGAN, the GP path
 def test_one_step_lowers_g_adversarial_and_d_losses(loss_name):
-  g, d, state, step = _setup(loss_name, {"gan": 1.0})
+  g, d, state, step = _setup(loss_name)
   batch = _batch()
   lr, hr = (batch[k].astype(jnp.float32) / 255 for k in ("lr", "hr"))
   losses = adversarial.GAN_LOSSES[loss_name]
-  logits = lambda params, coll, x: gan._apply(d, params, coll, x)[0]
+  logits = lambda params, coll, x: mode._apply(d, params, coll, x)[0]
   sr = lambda params: g.apply({"params": params}, lr)
   new, metrics = step(state, batch, {})
 
@@ -66,17 +69,18 @@ def test_one_step_lowers_g_adversarial_and_d_losses(loss_name):
   d_loss = lambda p: losses.discriminator(logits(p, state.disc_state, hr),
                                           logits(p, state.disc_state, fake))
   assert d_loss(new.disc_params) < d_loss(state.disc_params)
-  # BatchNorm's running statistics are carried, the EMA trails the generator.
+  # BatchNorm's running statistics are carried, the EMA trails the generator (its warm-up decay
+  # at step 0 is 0.1).
   assert not np.allclose(new.disc_state["batch_stats"]["bn0_1"]["mean"],
                          state.disc_state["batch_stats"]["bn0_1"]["mean"])
-  ema_moved = jax.tree.map(lambda e, p, q: np.allclose(e, p + 1e-3 * (q - p), atol=1e-7),
+  ema_moved = jax.tree.map(lambda e, p, q: np.allclose(e, 0.1 * p + 0.9 * q, atol=1e-7),
                            new.ema_params, state.params, new.params)
   assert all(jax.tree.leaves(ema_moved))
   assert int(new.step) == 1 and {"d_real", "d_fake", "d_loss", "gan"} <= set(metrics)
 
 
 def test_many_steps_d_separates_real_from_fake():
-  _, _, state, step = _setup("ragan", {"gan": 1.0})
+  _, _, state, step = _setup("ragan")
   gaps = []
   for i in range(6):
     state, metrics = step(state, _batch(i), {})
@@ -86,17 +90,16 @@ def test_many_steps_d_separates_real_from_fake():
 
 def test_total_is_the_weighted_sum_of_the_logged_terms():
   c = config_lib.default_config()
-  c.gan.discriminator = "vgg128"
   c.losses.update({"pixel": 0.3, "perceptual": 0.7, "style": 20.0, "tv": 0.05})
   c.losses.perceptual_layers = {"conv1_2": 0.5, "relu2_1": 2.0}
   c.losses.style_layers = {"conv1_1": 1.0}
-  c.gan.weight = 0.01
   net = vgg.VGG(last="relu2_1", width=4)
   variables = net.init(jax.random.key(1), jnp.zeros((1, 32, 32, 3)))
   weights = objective.weights(c)
-  assert weights == {"pixel": 0.3, "perceptual": 0.7, "style": 20.0, "tv": 0.05, "gan": 0.01}
-  _, _, state, step = _setup("vanilla", weights, objective.content_loss(c, net))
+  assert weights == {"pixel": 0.3, "perceptual": 0.7, "style": 20.0, "tv": 0.05}
+  _, _, state, step = _setup("vanilla", weights, objective.content_loss(c, net), gan_weight=0.01)
   _, metrics = step(state, _batch(), variables)
+  weights["gan"] = 0.01
   assert all(float(metrics[k]) > 0 for k in weights)
   np.testing.assert_allclose(metrics["loss"], sum(w * metrics[k] for k, w in weights.items()),
                              rtol=1e-6)
@@ -108,7 +111,7 @@ def test_nonfinite_step_moves_neither_network(poisoned):
   sees poisons only its loss (vanilla's generator term reads fake logits alone), yet the
   generator's finite update is rolled back too."""
   floats = lambda batch, key, pool: (batch, pool)  # float batches, which can hold NaN
-  _, _, state, step = _setup("vanilla", {"gan": 1.0}, prepare_batch=floats)
+  _, _, state, step = _setup("vanilla", prepare_batch=floats)
   clean = {k: v.astype(jnp.float32) / 255 for k, v in _batch().items()}
   clean["gt"] = clean["hr"]
   bad = {**clean, poisoned: clean[poisoned].at[0, 3, 3, 1].set(jnp.nan)}
@@ -127,7 +130,7 @@ def test_nonfinite_step_moves_neither_network(poisoned):
 
 
 def test_lr_scale_scales_both_networks_updates():
-  _, _, state, step = _setup("vanilla", {"gan": 1.0})
+  _, _, state, step = _setup("vanilla")
   full, m_full = step(state, _batch(), {})
   half, m_half = step(state.replace(lr_scale=jnp.float32(0.5)), _batch(), {})
   for key in ("params", "disc_params"):
@@ -181,12 +184,32 @@ def test_init_from_a_psnr_run_starts_the_generator_there(tiny_config, tmp_path):
   follow = tiny_config.copy_and_resolve_references()
   follow.init_from = str(tmp_path / "psnr")
   follow.data.hr_patch = 32
+  follow.train.mode = "adversarial"
   follow.gan.discriminator = "vgg128"
   follow.gan.num_feat = 4
   follow.optim.learning_rate = 1e-12  # the generator barely moves: it must start equal
   follow.train.ema_decay = 0.0
   trainer.train_and_evaluate(follow, str(tmp_path / "gan"))
-  (_, src, _), (_, dst, _) = (checkpoint.load_run(str(tmp_path / d)) for d in ("psnr", "gan"))
+  _, src, _ = checkpoint.load_generator(str(tmp_path / "psnr"))  # what the run validated
+  _, dst, _ = checkpoint.load_run(str(tmp_path / "gan"))
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-6),
-               src["ema_params"], dst["params"])
+               src["params"], dst["params"])
   assert jax.tree.leaves(dst["disc_params"])
+
+
+def test_lapsrn_trains_with_a_gan_on_every_level(tmp_path):
+  """A multi-level generator: content terms at both levels, D on the final ×4 output."""
+  c = config_lib.load_recipe(f"{REPO}/configs/lapsrn.py", "x4")
+  config_lib.set_source(c, "skimage", skimage_images=("astronaut",))
+  c.model.depth, c.model.features = 1, 8
+  c.data.update(hr_patch=32, read_threads=1)
+  c.train.update(mode="adversarial", batch_size=2, num_steps=2, log_every=1, eval_every=2,
+                 checkpoint_every=2)
+  c.gan.update(discriminator="vgg128", num_feat=4, weight=1e-2)
+  c.val.sets = {"chelsea": "skimage:chelsea"}
+  c.val.best_metric = "chelsea/psnr_y"
+  trainer.train_and_evaluate(c, str(tmp_path))
+  rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  train = [r for r in rows if "train/gan" in r]
+  assert len(train) == 2 and all(np.isfinite(r["train/pixel"]) and r["train/d_loss"] > 0
+                                  for r in train)
