@@ -23,6 +23,11 @@ def get_config(arg=None):
   c.model.res_scale = 0.1 if size else 1.0
   c.model.bicubic_skip = False
   c.model.scan_mode = "auto"  # blocks compiled once, in a loop (unrolled: CPU training steps)
+  # The paper's dense 3×3 residual convolutions; 'grouped' (with groups) or
+  # 'depthwise_separable', and dilation, are the lighter variants (common.make_conv).
+  c.model.conv = "standard"
+  c.model.groups = 1
+  c.model.dilation = 1
   c.data.source = "folder"
   c.data.dirs = (f"{DATA_ROOT}/T91/HR", f"{DATA_ROOT}/BSD200/HR")
   c.data.hr_patch = 48 * c.scale
