@@ -22,6 +22,11 @@ def get_config(arg=None):
   c.model.res_scale = 0.1 if size else 1.0
   c.model.bicubic_skip = False
   c.model.scan_mode = "auto"  # blocks compiled once, in a loop (unrolled: CPU training steps)
+  # The paper's dense 3×3 residual convolutions; 'grouped' (with groups) or
+  # 'depthwise_separable', and dilation, are the lighter variants (common.make_conv).
+  c.model.conv = "standard"
+  c.model.groups = 1
+  c.model.dilation = 1
   c.data.hr_patch = 48 * c.scale
   c.train.batch_size = 16
   c.train.num_steps = 300_000

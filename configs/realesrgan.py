@@ -11,17 +11,30 @@ content terms compare with the USM-sharpened GT and the discriminator sees the p
 from those options, not in published-numbers.md: Adam β = (0.9, 0.99), and a constant lr (their
 single MultiStepLR milestone falls on the last iteration). Trains on DF2K (DIV2K + Flickr2K); see the
 data catalog for OST. VGG19 weights: python -m sr_jax.tools.vgg --fetch.
+
+Presets 'compact_net' and 'compact': the same two stages for SRVGGNetCompact (64 features, 32
+body convolutions, PReLU: the realesr-general-x4v3 network of inference_realesrgan.py; model
+'srvgg_compact'). Real-ESRGAN publishes no training options for its compact models (users ask
+for them in xinntao/Real-ESRGAN#611, #773 and #488, with no official file in reply), nor their
+data or degradation changes (#621): these presets are the closest official files,
+options/train_realesrnet_x4plus.yml ('compact_net') and options/train_realesrgan_x4plus.yml
+('compact', from a compact_net run via --config.init_from), with network_g swapped.
 """
 import pathlib
 
+import ml_collections
+
 from sr_jax.config import load_recipe, preset, set_schedule
 
-PRESETS = ("default", "net")
+PRESETS = ("default", "net", "compact", "compact_net")
 
 
 def get_config(arg=None):
   name = preset("realesrgan", arg, PRESETS)
   c = load_recipe(pathlib.Path(__file__).with_name("rrdbnet.py"), "x4")
+  if name.startswith("compact"):
+    c.model = ml_collections.ConfigDict({"name": "srvgg_compact", "features": 64, "num_conv": 32,
+                                         "activation": "prelu", "dtype": "float32"})
   c.data.degradation = "realesrgan"
   c.data.hr_patch = 256
   c.train.batch_size = 48
@@ -29,12 +42,13 @@ def get_config(arg=None):
   c.degradation.pool_size = 15 * c.train.batch_size
   c.train.loss = "l1"
   c.train.ema_decay = 0.999
-  c.train.num_steps = 1_000_000 if name == "net" else 400_000
+  net = name in ("net", "compact_net")
+  c.train.num_steps = 1_000_000 if net else 400_000
   c.optim.name = "adam"
-  c.optim.learning_rate = 2e-4 if name == "net" else 1e-4
+  c.optim.learning_rate = 2e-4 if net else 1e-4
   c.optim.b1, c.optim.b2 = 0.9, 0.99
   set_schedule(c.optim, "constant")
-  if name == "net":
+  if net:
     return c
   c.train.mode = "adversarial"
   c.gan.optim = c.optim.copy_and_resolve_references()

@@ -16,7 +16,7 @@ from sr_jax import models
 from sr_jax.data import degradations, images, pipeline, sources
 from sr_jax.losses import adversarial, perceptual, pixel
 from sr_jax.models import discriminators, vgg
-from sr_jax.models.common import SCAN_MODES
+from sr_jax.models.common import SCAN_MODES, conv_problem
 
 SCHEDULES = ("constant", "multistep", "cosine", "cosine_restarts")
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -416,6 +416,12 @@ def validate_model(c: ml_collections.ConfigDict) -> None:
   one_of(c, "model.dtype", DTYPES)
   if "scan_mode" in c.model:
     one_of(c, "model.scan_mode", SCAN_MODES)
+  if "conv" in fields:  # a model offering common.make_conv's variants
+    value = lambda key, absent: c.model.get(key, fields[key].default if key in fields else absent)
+    problem = conv_problem(value("conv", None), value("groups", 1), value("dilation", 1),
+                           value("features", None))
+    if problem:
+      fail(f"model.{problem[0]}", problem[1])
 
 
 def _probability(c, key: str):

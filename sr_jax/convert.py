@@ -115,7 +115,35 @@ LAYOUTS = {
         (r"conv_before_upsample\.0", "conv_before_upsample"),
         (r"upsample\.(\d+)", _every_other("upsample/Conv_{}")),
     ), skip=r".*\.(attn_mask|relative_position_index)"),
+    # CARN-pytorch's CARN: b<block>.b<unit>.body.<0|2> convs, b<block>.c<k>.body.0 and
+    # c<k>.body.0 the 1×1 fusions, upsample.up<2|3|4>.body.<3k> (multi-scale) or
+    # upsample.up.body.<3k> (conv, ReLU, shuffle per stage), the MeanShift convs skipped.
+    "carn": Layout((
+        (r"entry|exit", r"\g<0>"),
+        (r"b(\d+)\.b(\d+)\.body\.(\d+)", _every_other("b{}/b{}/Conv_{}")),
+        (r"(b\d+\.)?c(\d+)\.body\.0", lambda m: f"{(m[1] or '').replace('.', '/')}c{m[2]}"),
+        (r"upsample\.(up\d?)\.body\.(\d+)", lambda m: f"{m[1]}/Conv_{int(m[2]) // 3}"),
+    ), skip=_MEAN_SHIFT),
+    # IMDN's IMDN: IMDB<k> (1-based) with c1…c5 and cca.conv_du.<0|2>, c.0 the fusion.
+    "imdn": Layout((
+        (r"fea_conv", "fea_conv"),
+        (r"IMDB(\d+)\.cca\.conv_du\.(\d+)",
+         lambda m: f"imdb_{int(m[1]) - 1}/cca/Conv_{int(m[2]) // 2}"),
+        (r"IMDB(\d+)\.(c\d)", lambda m: f"imdb_{int(m[1]) - 1}/{m[2]}"),
+        (r"c\.0", "fuse"),
+        (r"LR_conv", "lr_conv"),
+        (r"upsampler\.0", "upsampler"),
+    )),
+    # KAIR's IRCNN: model.<2k> is the k-th convolution. Its released ircnn_{gray,color}.pth hold
+    # 25 denoisers, one per noise level (keys '0'…'24'): save one as its own state_dict first.
+    "ircnn": Layout(((r"model\.(\d+)", _every_other("conv_{}")),)),
+    # Real-ESRGAN's SRVGGNetCompact: the body ModuleList, convs and PReLUs by index. Its recipe
+    # is not configs/srvgg_compact.py: pass --config=configs/realesrgan.py:compact (num_conv 32;
+    # add --config.model.num_conv=16 for realesr-animevideov3).
+    "srvgg_compact": Layout(((r"body\.(\d+)", r"body_\1"),)),
 }
+# CARN-M's names are CARN's: its one residual-E unit per block is b1 (body.<0|2|4>).
+LAYOUTS["carn_m"] = LAYOUTS["carn"]
 
 
 def _flax_module(layout: Layout, module: str) -> str | None:
@@ -147,7 +175,8 @@ def _at(target: str, index: tuple[int, ...]) -> str:
 def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -> dict:
   """Flax params shaped like `template` from a PyTorch state_dict of NumPy arrays.
 
-  Conv kernels OIHW → HWIO, Linear (out, in) → (in, out); pixel shuffles need nothing
+  Conv kernels OIHW → HWIO (grouped ones too: (out, in/groups, h, w) → (h, w, in/groups, out)),
+  Linear (out, in) → (in, out), PReLU weights → negative_slope; pixel shuffles need nothing
   (common.pixel_shuffle keeps PyTorch's channel order); the blocks of a scanned chain go into
   their slot of the stacked parameters. Raises one ValueError listing every key that maps
   nowhere, every parameter (or block of one) left without a value and every shape that differs.
@@ -166,7 +195,8 @@ def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -
       problems.append(f"{key}: maps to no {arch} parameter")
       continue
     path, index = _stacked(path, prefixes)
-    name = {"weight": "kernel" if f"{path}/kernel" in expected else "scale"}.get(leaf, leaf)
+    name = {"weight": next((n for n in ("kernel", "negative_slope") if f"{path}/{n}" in expected),
+                           "scale")}.get(leaf, leaf)
     target = f"{path}/{name}"
     value = np.asarray(value, np.float32)
     if name == "kernel":

@@ -58,10 +58,11 @@ def describe(name: str, scale: int, channels: int = 3, lr_hw=(180, 320), measure
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-  lines = [f"{'model':<12} {'scale':>5} {'params':>12} {'GFLOPs':>10} {'time (ms)':>10}"]
+  width = max([12] + [len(r["model"]) for r in rows])
+  lines = [f"{'model':<{width}} {'scale':>5} {'params':>12} {'GFLOPs':>10} {'time (ms)':>10}"]
   for r in rows:
     t = "-" if r["time_ms"] is None else f"{r['time_ms']:.1f}"
-    lines.append(f"{r['model']:<12} {'x' + str(r['scale']):>5} {r['params']:>12,} "
+    lines.append(f"{r['model']:<{width}} {'x' + str(r['scale']):>5} {r['params']:>12,} "
                  f"{r['gflops']:>10.1f} {t:>10}")
   return "\n".join(lines)
 

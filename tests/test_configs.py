@@ -81,3 +81,13 @@ def test_realesrgan_numbers():
   assert dict(real.losses.perceptual_layers) == {"conv1_2": 0.1, "conv2_2": 0.1, "conv3_4": 1.0,
                                                  "conv4_4": 1.0, "conv5_4": 1.0}
   assert (real.gan.discriminator, real.gan.loss, real.losses.pixel) == ("unet_sn", "vanilla", 1.0)
+
+
+def test_realesrgan_compact_presets_swap_only_the_network():
+  for preset, base in (("compact", "default"), ("compact_net", "net")):
+    compact, rrdb = _recipe("realesrgan", preset), _recipe("realesrgan", base)
+    # realesr-general-x4v3: SRVGGNetCompact(num_feat=64, num_conv=32, act_type='prelu').
+    assert dict(compact.model) == {"name": "srvgg_compact", "features": 64, "num_conv": 32,
+                                   "activation": "prelu", "dtype": "float32"}
+    del compact.model, rrdb.model
+    assert compact.to_dict() == rrdb.to_dict()

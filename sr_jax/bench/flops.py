@@ -4,6 +4,10 @@ Independent of the backend's cost model (which on GPU may not see inside cuDNN/c
 TFLOP/s figures compare across machines and against PyTorch. Counted as XLA's cost analysis
 counts: a multiply-add is two operations, taps on padding are not work. Elementwise work
 (activations, Adam, the loss) is left out, so this count sits a little under XLA's.
+Grouped, depthwise and dilated convolutions count their useful multiply-adds, gradients included
+(tests/bench/test_flops.py, by hand); XLA:CPU, by contrast, computes a depthwise convolution's
+kernel gradient (one output channel per input channel) as a dense C×C convolution and a diagonal
+select, and its cost analysis then reports C× the multiply-adds counted here.
 """
 import math
 

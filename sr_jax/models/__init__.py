@@ -14,7 +14,8 @@ import jax.numpy as jnp
 _REGISTRY: dict[str, type[nn.Module]] = {}
 # Modules that register models on import; listed here so a registry lookup finds them all.
 _MODEL_MODULES = ("srcnn", "edsr", "vdsr", "fsrcnn", "espcn", "autoencoder", "srresnet", "rdn",
-                  "rcan", "rrdbnet", "lapsrn", "dbpn", "swinir")
+                  "rcan", "rrdbnet", "lapsrn", "dbpn", "swinir", "carn", "imdn", "ircnn",
+                  "srvgg")
 
 
 def register(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:

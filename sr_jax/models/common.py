@@ -1,4 +1,6 @@
-"""Building blocks shared by the model zoo."""
+"""Building blocks shared by the model zoo: pixel shuffle and sub-pixel upsampling, the DIV2K
+mean shift, per-channel PReLU, the convolution variants a model may offer (grouped, depthwise-
+separable, dilated; `make_conv`), and `chain`, the scanned stack of identical blocks."""
 from typing import Any, Callable, Sequence
 
 import flax.linen as nn
@@ -41,18 +43,21 @@ def upsample_factors(scale: int) -> Sequence[int]:
 
 
 class SubPixelUpsampler(nn.Module):
-  """conv → pixel shuffle, per ×2/×3 stage (ESPCN/EDSR `Upsampler`)."""
+  """conv → pixel shuffle, per ×2/×3 stage (ESPCN/EDSR `Upsampler`); `groups` > 1 makes the
+  convolutions grouped (CARN-M's upsampler)."""
   scale: int
   features: int
   dtype: Dtype = jnp.float32
   kernel_size: int = 3
   activation: Any = None
+  groups: int = 1
 
   @nn.compact
   def __call__(self, x):
     k = (self.kernel_size, self.kernel_size)
     for factor in upsample_factors(self.scale):
-      x = nn.Conv(self.features * factor * factor, k, dtype=self.dtype)(x)
+      x = nn.Conv(self.features * factor * factor, k, feature_group_count=self.groups,
+                  dtype=self.dtype)(x)
       x = pixel_shuffle(x, factor)
       if self.activation is not None:
         x = self.activation(x)
@@ -64,6 +69,83 @@ def shift_mean(x: jnp.ndarray, sign: float, channels: int) -> jnp.ndarray:
   if channels != 3:
     return x
   return x + sign * jnp.asarray(DIV2K_RGB_MEAN, x.dtype)
+
+
+class PReLU(nn.Module):
+  """PReLU with one learned slope per channel (He et al. 2015), PyTorch's
+  `nn.PReLU(num_parameters=C)`: FSRCNN's and SRVGGNetCompact's activation."""
+  init: float = 0.25
+
+  @nn.compact
+  def __call__(self, x):
+    slope = self.param("negative_slope", nn.initializers.constant(self.init), (x.shape[-1],))
+    return jnp.where(x >= 0, x, slope.astype(x.dtype) * x)
+
+
+# Convolution variants (`make_conv`): 'standard' (dense k×k), 'grouped' (the channels split
+# into `groups` groups, each convolved on its own: 1/groups of the weights and multiply-adds;
+# ResNeXt, CARN-M) and 'depthwise_separable' (a k×k filter per input channel, then a 1×1 across
+# channels: MobileNet, Xception). Any of them may be dilated (`dilation` d: the k taps spaced d
+# apart, a (k-1)·d+1 receptive field for k² weights; IRCNN, DRN), with "same" padding d·(k//2).
+CONV_TYPES = ("standard", "grouped", "depthwise_separable")
+
+
+def conv_problem(conv: str, groups: int, dilation: int,
+                 features: int | None = None) -> tuple[str, str] | None:
+  """(field, message) for settings `make_conv` refuses, else None; `features` (input and output
+  channels, when one number) is checked against `groups`. Models and config validation share it."""
+  if conv not in CONV_TYPES:
+    return "conv", f"{conv!r} is not one of {', '.join(CONV_TYPES)}"
+  if not isinstance(groups, int) or groups < 1:
+    return "groups", f"must be an integer >= 1, got {groups!r}"
+  if not isinstance(dilation, int) or dilation < 1:
+    return "dilation", f"must be an integer >= 1, got {dilation!r}"
+  if conv == "grouped" and groups < 2:
+    return "groups", "must be >= 2 for conv='grouped'"
+  if conv != "grouped" and groups != 1:
+    return "groups", f"is {groups}, but only conv='grouped' splits into groups (conv={conv!r})"
+  if conv == "grouped" and features is not None and features % groups:
+    return "groups", f"{groups} does not divide the {features} features"
+  return None
+
+
+def check_conv(conv: str, groups: int, dilation: int, features: int | None = None) -> None:
+  """Raises ValueError naming the field when `conv_problem` finds one."""
+  problem = conv_problem(conv, groups, dilation, features)
+  if problem:
+    raise ValueError(f"{problem[0]}: {problem[1]}")
+
+
+class SeparableConv(nn.Module):
+  """Depthwise k×k (one filter per input channel, optionally dilated) → pointwise 1×1 to
+  `features`, both with biases and nothing in between (Xception's finding: no activation there
+  trains best). k²·C + C·F weights instead of k²·C·F."""
+  features: int
+  kernel_size: int = 3
+  dilation: int = 1
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    k, c = self.kernel_size, x.shape[-1]
+    x = nn.Conv(c, (k, k), kernel_dilation=self.dilation, feature_group_count=c,
+                dtype=self.dtype, name="depthwise")(x)
+    return nn.Conv(self.features, (1, 1), dtype=self.dtype, name="pointwise")(x)
+
+
+def make_conv(features: int, kernel_size: int = 3, *, conv: str = "standard", groups: int = 1,
+              dilation: int = 1, dtype: Dtype = jnp.float32, name: str | None = None) -> nn.Module:
+  """A "same"-padded k×k convolution of type `conv` (CONV_TYPES) to `features` channels.
+
+  'standard' and 'grouped' are one `nn.Conv` (kernel (k, k, C/groups, F)), so a model that
+  builds its convolutions here keeps its parameter names — and its converted or saved weights —
+  in the standard case; 'depthwise_separable' is a `SeparableConv`.
+  """
+  check_conv(conv, groups, dilation)
+  if conv == "depthwise_separable":
+    return SeparableConv(features, kernel_size, dilation, dtype, name=name)
+  return nn.Conv(features, (kernel_size, kernel_size), kernel_dilation=dilation,
+                 feature_group_count=groups, dtype=dtype, name=name)
 
 
 SCAN_MODES = ("auto", "loop", "unroll")

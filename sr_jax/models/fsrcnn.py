@@ -5,16 +5,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-
-
-class PReLU(nn.Module):
-  """PReLU with one learned slope per channel, as FSRCNN defines it (He et al. 2015)."""
-  init: float = 0.25
-
-  @nn.compact
-  def __call__(self, x):
-    slope = self.param("negative_slope", nn.initializers.constant(self.init), (x.shape[-1],))
-    return jnp.where(x >= 0, x, slope.astype(x.dtype) * x)
+from sr_jax.models.common import PReLU
 
 
 @register("fsrcnn")

@@ -45,3 +45,38 @@ def test_nested_calls_scan_and_cond():
   cond = lambda p, m: jax.lax.cond(p, lambda m: m @ m @ m, lambda m: m, m)
   assert flops.count(cond, True, m) == 2 * one  # the costlier branch
   assert flops.count(jax.checkpoint(lambda m: m @ m), m) == one
+
+
+def _grouped_conv(groups, dilation, padding="VALID"):
+  return lambda x, w: jax.lax.conv_general_dilated(
+      x, w, (1, 1), padding, rhs_dilation=(dilation, dilation), feature_group_count=groups,
+      dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+# (groups, dilation, C_in, C_out): dense, grouped, depthwise, depthwise ×2 multiplier; dilated.
+@pytest.mark.parametrize("groups,dilation,cin,cout", [
+    (1, 1, 8, 12), (4, 1, 8, 12), (8, 1, 8, 8), (8, 2, 8, 16), (4, 3, 8, 12)])
+def test_grouped_depthwise_and_dilated_convs_by_hand(groups, dilation, cin, cout):
+  n, h, w, k = 2, 13, 11, 3
+  x, kernel = jnp.ones((n, h, w, cin)), jnp.ones((k, k, cin // groups, cout))
+  conv = _grouped_conv(groups, dilation)
+  # VALID: every output pixel reads k² real taps, each a multiply-add over C_in/groups inputs.
+  ho, wo = h - dilation * (k - 1), w - dilation * (k - 1)
+  forward = 2 * n * ho * wo * cout * k * k * (cin // groups)
+  assert flops.count(conv, x, kernel) == forward
+  # Backward: the input gradient (a transposed conv, still grouped) and the kernel gradient (a
+  # batch-grouped conv) each do the forward's multiply-adds again.
+  grads = jax.grad(lambda kernel, x: conv(x, kernel).sum(), argnums=(0, 1))
+  assert flops.count(grads, kernel, x) == 3 * forward
+
+
+def test_dilated_same_padding_skips_the_taps_on_padding():
+  # Along a side of n pixels a 3-tap kernel dilated by d, padded by d, reads 3n - 2d real taps
+  # (the d pixels next to each border lose the tap that falls outside).
+  n, h, w, c, d = 1, 9, 10, 4, 2
+  x, kernel = jnp.ones((n, h, w, c)), jnp.ones((3, 3, 1, c))
+  conv = _grouped_conv(c, d, padding=((d, d), (d, d)))  # depthwise
+  taps = (3 * h - 2 * d) * (3 * w - 2 * d)
+  assert flops.count(conv, x, kernel) == 2 * n * c * taps
+  grads = jax.grad(lambda kernel, x: conv(x, kernel).sum(), argnums=(0, 1))
+  assert flops.count(grads, kernel, x) == 3 * 2 * n * c * taps

@@ -14,6 +14,8 @@ PRESETS = {
     "msrresnet": ("x2", "x3", "x4"), "rdn": ("x2", "x3", "x4"), "rcan": ("x2", "x3", "x4"),
     "rrdbnet": ("x2", "x3", "x4"), "lapsrn": ("x2", "x3", "x4", "x8"),
     "dbpn": ("x2", "x3", "x4", "x8"), "swinir": ("x2", "x3", "x4", "x8"),
+    "carn": ("x2", "x3", "x4"), "carn_m": ("x2", "x3", "x4"), "imdn": ("x2", "x3", "x4"),
+    "ircnn": ("x2", "x3", "x4"),
 }
 
 
@@ -73,3 +75,17 @@ def test_paper_numbers():
       96, 32, 2e-4)
   assert _load("rdn").get_config("x3").data.hr_patch == 96
   assert _load("rrdbnet").get_config("x4").optim.restart_periods == (250_000,) * 4
+
+
+def test_lightweight_recipes_follow_the_official_training_options():
+  carn, carn_m = _load("carn").get_config("x4"), _load("carn_m").get_config("x4")
+  for c in (carn, carn_m):  # CARN-pytorch README: --patch_size 64 --batch_size 64 ...
+    assert (c.data.hr_patch, c.train.batch_size, c.train.num_steps) == (256, 64, 600_000)
+    assert (c.optim.milestones, c.optim.gamma, c.optim.clip_norm) == ((400_000,), 0.5, 10.0)
+    assert c.model.multi_scale
+  assert (carn.model.efficient, carn.model.groups) == (False, 1)
+  assert (carn_m.model.efficient, carn_m.model.groups) == (True, 4)
+  imdn = _load("imdn").get_config("x2")  # train_IMDN.py's defaults
+  assert (imdn.data.hr_patch, imdn.train.batch_size, imdn.optim.learning_rate) == (192, 16, 2e-4)
+  assert imdn.optim.milestones == (199_000, 399_000, 599_000, 799_000)
+  assert tuple(_load("ircnn").get_config("x3").model.dilations) == (1, 2, 3, 4, 3, 2, 1)
