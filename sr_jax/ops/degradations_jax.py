@@ -10,7 +10,6 @@ noise draws (from `key`) is the math of `sr_jax.data.degradations.apply_cpu`, up
 Use: `jax.jit(functools.partial(apply_device, scale=4, cfg=config.degradation))(hr, params, key)`.
 """
 import functools
-import math
 from typing import Callable, NamedTuple
 
 import cv2
@@ -118,7 +117,8 @@ def add_noise(x, hw, gaussian, sigma, poisson_scale, gray, key, draws: Draws = R
   (its torchvision luma when gray), to a power of two; noise relative to the rounded image."""
   kg, kp = jax.random.split(key)
   g = sigma * draws.normal(kg, x.shape)
-  src = jnp.where(gray, (x @ jnp.asarray(cpu.LUMA, x.dtype))[..., None], x)
+  luma = cpu.LUMA[0] * x[..., 0] + cpu.LUMA[1] * x[..., 1] + cpu.LUMA[2] * x[..., 2]  # no TF32 dot
+  src = jnp.where(gray, luma[..., None], x)
   src8 = jnp.clip(jnp.round(src * 255), 0, 255)
   valid = (jnp.arange(x.shape[0])[:, None] < hw[0]) & (jnp.arange(x.shape[1])[None, :] < hw[1])
   hist = jnp.zeros(256).at[src8.astype(jnp.int32)].add(
@@ -312,11 +312,11 @@ def apply_device(hr, params: dict, key, *, scale: int, cfg=None, draws: Draws = 
 
 def paired_crop(lr, gt, crop, lr_patch: int, scale: int):
   """`cpu.paired_crop` of a batch: each LR at its crop (top, left), each GT at scale × that."""
-  def one(l, g, c):
-    l = jax.lax.dynamic_slice(l, (c[0], c[1], 0), (lr_patch, lr_patch, l.shape[-1]))
-    g = jax.lax.dynamic_slice(g, (c[0] * scale, c[1] * scale, 0),
-                              (lr_patch * scale, lr_patch * scale, g.shape[-1]))
-    return l, g
+  def one(low, high, c):
+    low = jax.lax.dynamic_slice(low, (c[0], c[1], 0), (lr_patch, lr_patch, low.shape[-1]))
+    high = jax.lax.dynamic_slice(high, (c[0] * scale, c[1] * scale, 0),
+                                 (lr_patch * scale, lr_patch * scale, high.shape[-1]))
+    return low, high
   return jax.vmap(one)(lr, gt, jnp.asarray(crop, jnp.int32))
 
 
