@@ -1,8 +1,9 @@
 """Real-ESRNet and Real-ESRGAN ×4 (RESRGAN-cfg): RRDBNet on Real-ESRGAN's second-order degradations.
 
 Preset 'net' (Real-ESRNet): RRDBNet 23 blocks, L1, GT 256, batch 48 (12/GPU × 4), Adam lr 2e-4,
-1000k iterations, data.degradation='realesrgan' (config.degradation: its defaults; the
-training-pair pool 720 = its 180 per GPU × 4 GPUs), EMA 0.999.
+1000k iterations, data.degradation='realesrgan' (config.degradation: its defaults: GT cropped or
+padded to 400 and degraded whole, then a paired 256/64 crop; DiffJPEG; the training-pair pool
+720 = its 180 per GPU × 4 GPUs, on either path), horizontal flips only, EMA 0.999.
 Default (Real-ESRGAN): from the 'net' run (--config.init_from=NET_WORKDIR); loss 1.0 · L1
 + 1.0 · L1 on VGG19 {conv1_2: 0.1, conv2_2: 0.1, conv3_4: 1, conv4_4: 1, conv5_4: 1} (before
 ReLU) + 0.1 · vanilla GAN from the U-Net discriminator with spectral norm (64 features, skip
@@ -36,7 +37,8 @@ def get_config(arg=None):
     c.model = ml_collections.ConfigDict({"name": "srvgg_compact", "features": 64, "num_conv": 32,
                                          "activation": "prelu", "dtype": "float32"})
   c.data.degradation = "realesrgan"
-  c.data.hr_patch = 256
+  c.data.hr_patch = 256  # gt_size; each GT is degraded whole at crop_pad_size 400, then cropped
+  c.data.augment = "hflip"  # use_hflip: True, use_rot: False
   c.train.batch_size = 48
   # Real-ESRGAN's pool holds 180 pairs per GPU at 12 per GPU: 15 batches. This pool is global.
   c.degradation.pool_size = 15 * c.train.batch_size

@@ -58,13 +58,14 @@ def default_config() -> ml_collections.ConfigDict:
   c.data.degradation = "bicubic"
   c.data.degradation_device = False  # realesrgan: host samples parameters, the train step degrades
   c.data.hr_patch = 96  # HR crop side (BasicSR's gt_size); LR patch = hr_patch / scale
-  c.data.augment = True  # random flips and 90° rotations
+  # pipeline.AUGMENTS: 'flip_rot' (flips and 90° rotations), 'hflip' (horizontal flips), 'none'
+  c.data.augment = "flip_rot"
   c.data.num_workers = 0  # grain worker processes (0: threads of the main process)
   c.data.read_threads = 4  # threads reading and transforming in each process
   c.data.host_prefetch = 4  # batches prepared ahead on the host, per process or worker
   c.data.device_prefetch = 2  # batches already on the devices
 
-  # Real-ESRGAN's settings (data.degradation='realesrgan'); pool_size is the device path's pool.
+  # Real-ESRGAN's settings (data.degradation='realesrgan'), the training-pair pool included.
   c.degradation = degradations.realesrgan_defaults()
 
   c.train = ml_collections.ConfigDict()
@@ -259,6 +260,7 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
               "val.pad_multiple", "val.batch_size"):
     positive(c, key)
   one_of(c, "data.degradation", pipeline.NAMES)
+  one_of(c, "data.augment", pipeline.AUGMENTS)
   if c.data.degradation == "realesrgan":
     validate_degradation(c)
   elif c.data.degradation_device:
@@ -471,7 +473,13 @@ def validate_degradation(c: ml_collections.ConfigDict) -> None:
   positive(c, "degradation.usm.radius")
   positive(c, "degradation.usm.weight", allow_zero=True)
   positive(c, "degradation.usm.threshold", allow_zero=True)
+  one_of(c, "degradation.jpeg", degradations.JPEG_MODES)
+  positive(c, "degradation.crop_pad_size", allow_zero=True)
+  side = c.degradation.crop_pad_size
+  if side and (side < c.data.hr_patch or side % c.scale):
+    fail("degradation.crop_pad_size", f"{side} must be 0, or >= data.hr_patch {c.data.hr_patch} "
+          f"and divisible by scale {c.scale}")
   positive(c, "degradation.pool_size", allow_zero=True)
-  if c.data.degradation_device and c.degradation.pool_size % c.train.batch_size:
+  if c.degradation.pool_size % c.train.batch_size:
     fail("degradation.pool_size", f"{c.degradation.pool_size} is not a multiple of "
           f"train.batch_size {c.train.batch_size}")

@@ -76,6 +76,9 @@ def test_cli_errors_are_one_line_naming_the_key(tmp_path, args, expected):
     ("degradation.second.jpeg_range", (30, 120), "second.jpeg_range"),
     ("degradation.first.kernel_size_range", (6, 21), "first.kernel_size_range: kernel sizes must be odd"),
     ("degradation.pool_size", 100, "config.degradation.pool_size: 100 is not a multiple of"),
+    ("degradation.jpeg", "pillow", "config.degradation.jpeg: 'pillow' is not one of"),
+    ("degradation.crop_pad_size", 90, "config.degradation.crop_pad_size: 90 must be 0, or >= data"),
+    ("degradation.crop_pad_size", 401, "config.degradation.crop_pad_size: 401 must be 0, or >="),
     ("channels", 1, "config.channels: realesrgan degrades RGB"),
 ])
 def test_realesrgan_settings_are_validated(key, value, message):
@@ -85,6 +88,14 @@ def test_realesrgan_settings_are_validated(key, value, message):
   c.train.batch_size = 12  # the default pool of 180 is 15 batches
   config_lib.validate(c)
   _assert_rejected(c, key, value, message)
+
+
+def test_the_pool_is_checked_on_the_host_path_too_and_augment_is_a_choice():
+  c = config_lib.default_config()
+  c.data.degradation = "realesrgan"
+  c.train.batch_size = 16  # 180 is not a multiple
+  _assert_rejected(c, "degradation.pool_size", 180, "config.degradation.pool_size: 180 is not a")
+  _assert_rejected(config_lib.default_config(), "data.augment", "rot", "config.data.augment: 'rot'")
 
 
 def test_only_realesrgan_runs_on_the_device():

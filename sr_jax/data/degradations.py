@@ -2,16 +2,25 @@
 
 Real-ESRGAN (Wang et al., 2021) is split in two so the host and the accelerator apply the same draw:
 `sample_params` makes every random choice of one sample (blur kernels included) into a dict of fixed-shape
-NumPy values, which grain can batch; `apply_cpu` applies it with NumPy/OpenCV/libjpeg, and
+NumPy values, which grain can batch; `apply_cpu` applies it with NumPy/OpenCV, and
 `sr_jax.ops.degradations_jax.apply_device` applies a stacked batch of them under jit.
 
-Where this follows Real-ESRGAN's training code and where it does not:
-- every choice is per sample (Real-ESRGAN draws the resize factor, resize mode and noise type once per
-  batch and relies on the training-pair pool to mix batches);
-- 'bilinear' and 'bicubic' resizes are MATLAB `imresize` (antialiased when shrinking), not torch
-  `interpolate`; 'area' is torch's (adaptive average pooling);
-- JPEG quality is an integer, as libjpeg takes it (Real-ESRGAN's DiffJPEG takes a float);
-- Real-ESRGAN degrades the USM-sharpened GT (`degrade_sharpened`): the caller passes `usm_sharpen(hr)`.
+Both follow Real-ESRGAN's training code (`realesrgan_model.py`, `realesrgan_dataset.py`, BasicSR's
+`filter2D`, noise and `DiffJPEG`):
+- each GT is cropped or padded (reflect-101, bottom/right) to `crop_pad_size` (400), degraded whole,
+  and then a paired random crop takes the GT patch and its LR (`paired_random_crop`);
+- blur is a correlation with reflect-101 borders (`filter2D`);
+- resizes are torch's `F.interpolate` without antialiasing: 'area' (adaptive average pooling),
+  'bilinear' and 'bicubic' (a = -0.75), align_corners=False; the first stage passes a scale factor
+  (output floor(size * s), source coordinates mapped by 1/s), the second and the final one a size;
+- noise as BasicSR's `*_pt` functions (gray: torchvision's 0.2989/0.587/0.114 luma);
+- JPEG is DiffJPEG (`differentiable=False`): float quality, zero padding to a multiple of 16, float
+  output; libjpeg (OpenCV, integer quality, 8-bit) remains as `jpeg='libjpeg'`;
+- the LR is rounded to 8 bits (half to even, as torch.round).
+Where it does not: every choice is per sample (Real-ESRGAN draws the resize factor and mode, the noise
+type, the second blur and the final order once per batch, the crop position once per batch, and relies on
+the training-pair pool to mix batches). Real-ESRGAN degrades the USM-sharpened GT (`degrade_sharpened`):
+the caller passes `usm_sharpen(hr)`.
 """
 import math
 from typing import NamedTuple
@@ -19,9 +28,9 @@ from typing import NamedTuple
 import cv2
 import ml_collections
 import numpy as np
-from scipy import special
+from scipy import fft, special
 
-from sr_jax.ops.imresize import apply_separable, imresize, resize_matrix, to_uint8
+from sr_jax.ops.imresize import apply_separable, imresize, to_uint8
 
 # The host path runs in parallel grain workers and read threads; OpenCV's own thread pool in each
 # of them would oversubscribe the cores.
@@ -77,6 +86,7 @@ CLASSICAL = {"bi": bi, "bd": bd, "dn": dn}
 KERNEL_TYPES = ("iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso")
 RESIZE_METHODS = ("area", "bilinear", "bicubic")  # params store the index into this tuple
 KERNEL_SIZE = 21  # every kernel is zero-padded to this size so that params stack into a batch
+JPEG_MODES = ("diffjpeg", "libjpeg")  # config.degradation.jpeg
 
 
 def _stage(blur_prob, blur_sigma, resize_prob, resize_range, noise_range, poisson_scale_range):
@@ -94,7 +104,7 @@ def _stage(blur_prob, blur_sigma, resize_prob, resize_range, noise_range, poisso
       "noise_range": noise_range,  # Gaussian σ on the 0..255 scale
       "poisson_scale_range": poisson_scale_range,
       "gray_noise_prob": 0.4,
-      "jpeg_range": (30, 95),
+      "jpeg_range": (30.0, 95.0),  # a float quality, drawn uniformly (libjpeg rounds it)
   })
 
 
@@ -108,7 +118,12 @@ def realesrgan_defaults() -> ml_collections.ConfigDict:
       "degrade_sharpened": True,  # Real-ESRGAN blurs the USM-sharpened GT, not the GT itself
       "usm_target": True,  # pixel/perceptual losses compare with the USM-sharpened GT; the GAN with the GT
       "usm": ml_collections.ConfigDict({"weight": 0.5, "radius": 50, "threshold": 10}),
-      "pool_size": 180,  # training-pair pool; a multiple of the per-step batch
+      "pool_size": 180,  # training-pair pool (either path); a multiple of the per-step batch
+      # BasicSR's DiffJPEG (float quality, float output), or 'libjpeg' (OpenCV; 8-bit, integer quality)
+      "jpeg": "diffjpeg",
+      # Each GT is cropped or padded to this side, degraded whole, then paired-cropped to
+      # data.hr_patch (its LR to hr_patch / scale); 0 degrades the hr_patch crop itself.
+      "crop_pad_size": 400,
   })
 
 
@@ -212,12 +227,13 @@ def _sample_stage(rng, stage, name, out_hw):
       f"noise{name}_sigma": np.float32(rng.uniform(*stage.noise_range) / 255),
       f"noise{name}_poisson_scale": np.float32(rng.uniform(*stage.poisson_scale_range)),
       f"noise{name}_gray": np.bool_(rng.random() < stage.gray_noise_prob),
-      f"jpeg{name}_quality": np.int32(rng.integers(jpeg_lo, jpeg_hi + 1)),
+      f"jpeg{name}_quality": np.float32(rng.uniform(jpeg_lo, jpeg_hi)),
   }
 
 
 def stage_sizes(hr_hw, scale, s1, s2):
-  """Sizes after the first resize (torch's floor(x·s)) and the second (int(x/scale·s))."""
+  """Sizes after the first resize (`interpolate(scale_factor=s1)`: floor(x·s1)) and the second
+  (`interpolate(size=int(x / scale · s2))`), x being the side of the whole degraded GT."""
   h, w = hr_hw
   first = (max(1, int(h * s1)), max(1, int(w * s1)))
   second = (max(1, int(h / scale * s2)), max(1, int(w / scale * s2)))
@@ -230,6 +246,9 @@ def sample_params(rng: np.random.Generator, cfg, hr_shape, scale: int) -> dict:
   s2 = _resize_factor(rng, cfg.second)
   hw1, hw2 = stage_sizes(hr_shape[:2], scale, s1, s2)
   params = {**_sample_stage(rng, cfg.first, 1, hw1), **_sample_stage(rng, cfg.second, 2, hw2)}
+  # interpolate(scale_factor=s1) maps output to input coordinates by 1/s1 (in float32), not by the
+  # ratio of the sizes; the later resizes get a size, so theirs is the ratio.
+  params["resize1_ratio"] = np.float32(1.0 / s1)
   params["lr_hw"] = np.asarray((hr_shape[0] // scale, hr_shape[1] // scale), np.int32)
   params["sinc_kernel"] = _final_sinc(rng, cfg.final_sinc_prob)
   params["final_method"] = np.int32(rng.integers(len(RESIZE_METHODS)))
@@ -262,8 +281,7 @@ def blur(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 def area_matrix(n_in: int, n_out: int) -> np.ndarray:
   """torch's 'area' (adaptive average pooling): output o averages inputs ⌊o·n/m⌋ … ⌈(o+1)·n/m⌉ − 1.
 
-  Integer window ends, so the host and the device agree exactly (MATLAB's box kernel has ties that
-  float32 and float64 break differently).
+  Integer window ends, as ATen computes them, so the host and the device agree exactly.
   """
   o = np.arange(n_out)
   start, end = o * n_in // n_out, -(-(o + 1) * n_in // n_out)
@@ -271,19 +289,65 @@ def area_matrix(n_in: int, n_out: int) -> np.ndarray:
   return ((i >= start[:, None]) & (i < end[:, None])) / (end - start)[:, None]
 
 
-def resize(img: np.ndarray, out_hw, method: str) -> np.ndarray:
-  """'area' as torch's adaptive pooling; 'bilinear' and 'bicubic' as MATLAB imresize (antialiased)."""
-  (h, w), (oh, ow) = img.shape[:2], (int(out_hw[0]), int(out_hw[1]))
+CUBIC_A = -0.75  # torch's bicubic (MATLAB's imresize uses -0.5)
+
+
+def cubic_weights(t, a=CUBIC_A):
+  """Weights of the taps at floor(x) − 1 … floor(x) + 2 for fraction t = x − floor(x) (Keys, a)."""
+  near = lambda d: ((a + 2) * d - (a + 3)) * d * d + 1  # |d| <= 1
+  far = lambda d: ((a * d - 5 * a) * d + 8 * a) * d - 4 * a  # 1 < |d| < 2
+  return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def source_coords(n_in: int, n_out: int, ratio=None) -> np.ndarray:
+  """Input coordinate of each output pixel, align_corners=False, in float32 as ATen computes it:
+  ratio·(o + ½) − ½, where ratio is 1/scale_factor when interpolate got one, else n_in/n_out."""
+  r = np.float32(ratio) if ratio is not None else np.float32(n_in) / np.float32(n_out)
+  return r * (np.arange(n_out, dtype=np.float32) + np.float32(0.5)) - np.float32(0.5)
+
+
+def torch_resize_matrix(n_in: int, n_out: int, method: str, ratio=None) -> np.ndarray:
+  """(n_out, n_in) weights of torch's `F.interpolate` along one axis (no antialiasing).
+
+  'bilinear': two taps at the source coordinate clamped to >= 0, the upper one held at the edge;
+  'bicubic': four taps, indices clamped to the image; 'area': adaptive average pooling.
+  """
   if method == "area":
-    mh, mw = area_matrix(h, oh), area_matrix(w, ow)
+    return area_matrix(n_in, n_out)
+  src = source_coords(n_in, n_out, ratio)
+  rows = np.arange(n_out)[:, None]
+  m = np.zeros((n_out, n_in))
+  if method == "bilinear":
+    src = np.maximum(src, 0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    lam = np.clip(src - i0, 0, 1).astype(np.float32)
+    idx = np.stack([i0, np.minimum(i0 + 1, n_in - 1)], 1)
+    w = np.stack([1 - lam, lam], 1)
+  elif method == "bicubic":
+    i0 = np.floor(src).astype(np.int64)
+    t = (src - i0).astype(np.float32)
+    idx = np.clip(i0[:, None] - 1 + np.arange(4), 0, n_in - 1)
+    w = np.stack(cubic_weights(t), 1)
   else:
-    mh, mw = resize_matrix(h, oh, oh / h, method), resize_matrix(w, ow, ow / w, method)
+    raise ValueError(f"unknown resize method {method!r}; known: {', '.join(RESIZE_METHODS)}")
+  np.add.at(m, (np.broadcast_to(rows, idx.shape), idx), w)
+  return m
+
+
+def resize(img: np.ndarray, out_hw, method: str, ratio=None) -> np.ndarray:
+  """torch's `F.interpolate(img, size=out_hw, mode=method)` of an (H, W, C) image; `ratio` (1/scale
+  factor) when the call passes `scale_factor` instead (out_hw is then floor(size · scale factor))."""
+  (h, w), (oh, ow) = img.shape[:2], (int(out_hw[0]), int(out_hw[1]))
+  mh, mw = torch_resize_matrix(h, oh, method, ratio), torch_resize_matrix(w, ow, method, ratio)
   return apply_separable(img, mh, mw).astype(np.float32)
 
 
+LUMA = (0.2989, 0.587, 0.114)  # torchvision's rgb_to_grayscale, which BasicSR's gray Poisson noise uses
+
+
 def gray(img: np.ndarray) -> np.ndarray:
-  """BT.601 luma; einsum's own loop, not a BLAS call (see imresize.apply_separable)."""
-  return np.einsum("...c,c->...", img, np.asarray([0.299, 0.587, 0.114], img.dtype))
+  """torchvision's luma; einsum's own loop, not a BLAS call (see imresize.apply_separable)."""
+  return np.einsum("...c,c->...", img, np.asarray(LUMA, img.dtype))
 
 
 def poisson_levels(img8: np.ndarray) -> int:
@@ -293,26 +357,93 @@ def poisson_levels(img8: np.ndarray) -> int:
 
 
 def add_gaussian_noise(img, sigma, gray_noise, rng):
+  """img + σ·N(0, 1), one noise plane for all channels when gray_noise; clipped to [0, 1].
+
+  rng: anything with np.random.Generator's `standard_normal(shape, dtype)` (tests pass fixed draws).
+  """
   shape = img.shape[:2] + (1,) if gray_noise else img.shape
-  return np.clip(img + sigma * rng.standard_normal(shape, np.float32), 0, 1)
+  return np.clip(img + np.float32(sigma) * rng.standard_normal(shape, np.float32), 0, 1)
 
 
 def add_poisson_noise(img, scale, gray_noise, rng):
+  """BasicSR's Poisson noise: photon counts from the 8-bit-rounded image (its luma when gray_noise),
+  at `poisson_levels` photons per unit; img + scale·noise, clipped. rng: `poisson(lam)` as NumPy's."""
   src = gray(img)[..., None] if gray_noise else img
   src8 = np.clip(np.round(src * 255), 0, 255)
-  vals = poisson_levels(src8)
-  src = src8 / 255
-  noise = rng.poisson(src * vals) / vals - src
-  return np.clip(img + scale * noise, 0, 1).astype(np.float32)
+  vals = np.float32(poisson_levels(src8))
+  src = (src8 / 255).astype(np.float32)
+  noise = np.asarray(rng.poisson(src * vals), np.float32) / vals - src
+  return np.clip(img + np.float32(scale) * noise, 0, 1).astype(np.float32)
 
 
-def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
-  """libjpeg (through OpenCV) round trip of an RGB image in [0, 1]; 8 bits in, 8 bits out."""
+def jpeg(img: np.ndarray, quality) -> np.ndarray:
+  """libjpeg (through OpenCV) round trip of an RGB image in [0, 1]; 8 bits in, 8 bits out; the
+  quality rounded to an integer."""
   bgr = to_uint8(np.clip(img, 0, 1) * 255)[..., ::-1]
-  ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(bgr), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+  q = int(np.round(quality))
+  ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(bgr), [cv2.IMWRITE_JPEG_QUALITY, q])
   if not ok:
     raise RuntimeError("cv2.imencode failed")
   return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255
+
+
+# BasicSR's DiffJPEG. Its luma table is the JPEG standard's transposed (its (u, v) indexing); the
+# chroma table is symmetric. Colour conversion is JPEG's full-range YCbCr.
+DIFFJPEG_LUMA = np.array([
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99],
+    np.float32).reshape(8, 8).T
+DIFFJPEG_CHROMA = np.full((8, 8), 99, np.float32)
+DIFFJPEG_CHROMA[:4, :4] = [[17, 18, 24, 47], [18, 21, 26, 66], [24, 26, 56, 99], [47, 66, 99, 99]]
+RGB_TO_YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5],
+                         [0.5, -0.418688, -0.081312]], np.float32)
+YCBCR_TO_RGB = np.array([[1, 0, 1.402], [1, -0.344136, -0.714136], [1, 1.772, 0]], np.float32)
+_u = np.arange(8)
+DCT8 = (np.sqrt(2 / 8) * np.cos(np.pi * (2 * _u[None, :] + 1) * _u[:, None] / 16)
+        * np.where(_u == 0, np.sqrt(0.5), 1.0)[:, None])  # orthonormal DCT-II rows: DiffJPEG's ¼·α(u)α(v)
+
+
+def diffjpeg_factor(quality):
+  """DiffJPEG's quality → table multiplier: 50/q below 50, 2 − q/50 from 50 on (float32, unclipped)."""
+  q = np.float32(quality)
+  return np.float32(np.float32(5000) / q if q < 50 else np.float32(200) - q * np.float32(2)) / np.float32(100)
+
+
+def _diffjpeg_plane(plane: np.ndarray, table: np.ndarray) -> np.ndarray:
+  """Level shift, 8×8 DCT, quantise (round half to even), dequantise, IDCT, in float64. The
+  orthonormal DCT-II of each block is DCT8 · block · DCT8ᵀ; scipy's FFT computes it (one thread)."""
+  h, w = plane.shape
+  blocks = (plane - 128).reshape(h // 8, 8, w // 8, 8)
+  coef = fft.dctn(blocks, type=2, norm="ortho", axes=(1, 3))
+  coef = np.round(coef / table[None, :, None, :]) * table[None, :, None, :]
+  return (fft.idctn(coef, type=2, norm="ortho", axes=(1, 3)) + 128).reshape(h, w)
+
+
+def diffjpeg(img: np.ndarray, quality) -> np.ndarray:
+  """BasicSR's `DiffJPEG(differentiable=False)` of one RGB image in [0, 1] at a float quality.
+
+  Clamp, zero-pad bottom/right to a multiple of 16, ×255, RGB → YCbCr, 2×2 average of Cb and Cr,
+  8×8 DCT, quantise with the tables × `diffjpeg_factor(quality)` and round, dequantise, IDCT, chroma
+  repeated 2×2, YCbCr → RGB, clamp to [0, 255], crop, /255; float32, not rounded to 8 bits.
+  """
+  h, w = img.shape[:2]
+  x = np.pad(np.clip(np.asarray(img, np.float32), 0, 1), ((0, -h % 16), (0, -w % 16), (0, 0)))
+  ycc = np.einsum("hwc,kc->khw", x.astype(np.float64) * 255, RGB_TO_YCBCR.astype(np.float64))
+  ycc[1:] += 128
+  factor = diffjpeg_factor(quality)
+  y = _diffjpeg_plane(ycc[0], (DIFFJPEG_LUMA * factor).astype(np.float64))
+  chroma = []
+  for c in ycc[1:]:
+    c = c.reshape(c.shape[0] // 2, 2, c.shape[1] // 2, 2).mean(axis=(1, 3))
+    c = _diffjpeg_plane(c, (DIFFJPEG_CHROMA * factor).astype(np.float64))
+    chroma.append(np.repeat(np.repeat(c, 2, axis=0), 2, axis=1) - 128)
+  rgb = np.einsum("khw,ck->hwc", np.stack([y, *chroma]), YCBCR_TO_RGB.astype(np.float64))
+  return (np.clip(rgb, 0, 255)[:h, :w] / 255).astype(np.float32)
+
+
+JPEG = {"diffjpeg": diffjpeg, "libjpeg": jpeg}
 
 
 def _noise(img, params, name, rng):
@@ -321,28 +452,68 @@ def _noise(img, params, name, rng):
   return add_poisson_noise(img, params[f"noise{name}_poisson_scale"], params[f"noise{name}_gray"], rng)
 
 
-def apply_cpu(hr: np.ndarray, params: dict) -> np.ndarray:
-  """Real-ESRGAN's second-order degradation of one (H, W, 3) image (uint8, or float in [0, 1]) → uint8 LR."""
+def quantize_lr(x: np.ndarray) -> np.ndarray:
+  """Real-ESRGAN's final `clamp((x·255).round(), 0, 255)`, round half to even, as uint8."""
+  return np.clip(np.round(np.asarray(x, np.float32) * np.float32(255)), 0, 255).astype(np.uint8)
+
+
+def apply_cpu(hr: np.ndarray, params: dict, jpeg: str = "diffjpeg", rng=None) -> np.ndarray:
+  """Real-ESRGAN's second-order degradation of one (H, W, 3) image (uint8, or float in [0, 1]) → uint8
+  LR of `params['lr_hw']`. jpeg: a JPEG_MODES name; rng: the noise draws (default: from
+  params['noise_seed'])."""
   x = hr.astype(np.float32) / 255 if hr.dtype == np.uint8 else hr.astype(np.float32)
+  compress = JPEG[jpeg]
   lr_hw = params["lr_hw"]
-  rng = np.random.default_rng(int(params["noise_seed"]))
-  for name in (1, 2):
-    x = blur(x, params[f"kernel{name}"])
-    x = resize(x, params[f"resize{name}_hw"], RESIZE_METHODS[params[f"resize{name}_method"]])
-    x = _noise(x, params, name, rng)
-    if name == 1:
-      x = jpeg(x, params["jpeg1_quality"])
+  rng = np.random.default_rng(int(params["noise_seed"])) if rng is None else rng
+  x = blur(x, params["kernel1"])
+  x = resize(x, params["resize1_hw"], RESIZE_METHODS[params["resize1_method"]],
+             ratio=params["resize1_ratio"])
+  x = compress(np.clip(_noise(x, params, 1, rng), 0, 1), params["jpeg1_quality"])
+  x = blur(x, params["kernel2"])
+  x = resize(x, params["resize2_hw"], RESIZE_METHODS[params["resize2_method"]])
+  x = _noise(x, params, 2, rng)
   final = RESIZE_METHODS[params["final_method"]]
   if params["jpeg_first"]:
-    x = blur(resize(jpeg(x, params["jpeg2_quality"]), lr_hw, final), params["sinc_kernel"])
+    x = blur(resize(compress(np.clip(x, 0, 1), params["jpeg2_quality"]), lr_hw, final),
+             params["sinc_kernel"])
   else:
-    x = jpeg(blur(resize(x, lr_hw, final), params["sinc_kernel"]), params["jpeg2_quality"])
-  return to_uint8(np.clip(x, 0, 1) * 255)
+    x = compress(np.clip(blur(resize(x, lr_hw, final), params["sinc_kernel"]), 0, 1),
+                 params["jpeg2_quality"])
+  return quantize_lr(x)
 
 
 def degrade(hr: np.ndarray, cfg, scale: int, rng: np.random.Generator) -> np.ndarray:
-  """sample_params + apply_cpu: one random Real-ESRGAN LR for a uint8 HR image."""
-  return apply_cpu(hr, sample_params(rng, cfg, hr.shape, scale))
+  """sample_params + apply_cpu: one random Real-ESRGAN LR for a whole uint8 HR image."""
+  return apply_cpu(hr, sample_params(rng, cfg, hr.shape, scale), cfg.jpeg)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Real-ESRGAN's cropping: crop or pad each GT to crop_pad_size, degrade it whole, then a paired crop.
+
+
+def crop_or_pad(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+  """`realesrgan_dataset`: pad bottom/right with reflect-101 up to size, then a random size×size crop."""
+  h, w = img.shape[:2]
+  if h < size or w < size:
+    img = cv2.copyMakeBorder(np.ascontiguousarray(img), 0, max(0, size - h), 0, max(0, size - w),
+                             cv2.BORDER_REFLECT_101).reshape(max(h, size), max(w, size), *img.shape[2:])
+  top = int(rng.integers(0, img.shape[0] - size + 1))
+  left = int(rng.integers(0, img.shape[1] - size + 1))
+  return img[top:top + size, left:left + size]
+
+
+def crop_position(rng: np.random.Generator, lr_hw, lr_patch: int) -> np.ndarray:
+  """`paired_random_crop`'s (top, left) on the LR grid: uniform over the positions that fit."""
+  return np.asarray([rng.integers(0, int(lr_hw[0]) - lr_patch + 1),
+                     rng.integers(0, int(lr_hw[1]) - lr_patch + 1)], np.int32)
+
+
+def paired_crop(lr: np.ndarray, gt: np.ndarray, crop, lr_patch: int, scale: int):
+  """The LR patch at crop (top, left) and the GT patch at scale × that position."""
+  top, left = int(crop[0]), int(crop[1])
+  g = lr_patch * scale
+  return (lr[top:top + lr_patch, left:left + lr_patch],
+          gt[top * scale:top * scale + g, left * scale:left * scale + g])
 
 
 # ---------------------------------------------------------------------------------------------------------

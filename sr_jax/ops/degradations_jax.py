@@ -2,16 +2,15 @@
 
 Shapes under jit are static, but each sample's intermediate sizes are its own (resize factors are drawn per
 sample). So each stage holds its images on a fixed canvas sized for the largest draw and carries the
-sample's valid (h, w): borders are read from the valid region by index (reflect-101 for blurs, edge
-replication for JPEG, as libjpeg pads a partial MCU), and each resize is a MATLAB-imresize matrix built on
-the device from the valid sizes, zero outside them. Everything but the noise (drawn from `key`) and JPEG
-(a model of libjpeg) matches `sr_jax.data.degradations.apply_cpu` up to float rounding.
+sample's valid (h, w): borders are read from the valid region by index (reflect-101 for blurs), DiffJPEG
+sees zeros outside it (its zero padding; the canvases are multiples of 16), and each resize is torch's
+`F.interpolate` as a matrix built on the device from the valid sizes, zero outside them. Everything but the
+noise draws (from `key`) is the math of `sr_jax.data.degradations.apply_cpu`, up to float32 rounding.
 
 Use: `jax.jit(functools.partial(apply_device, scale=4, cfg=config.degradation))(hr, params, key)`.
 """
 import functools
-import math
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import cv2
 import jax
@@ -21,7 +20,6 @@ import numpy as np
 from sr_jax.data import degradations as cpu
 
 _HIGHEST = jax.lax.Precision.HIGHEST
-_BASE_WIDTH = (1.0, 2.0, 4.0)  # support of area / bilinear / bicubic, cpu.RESIZE_METHODS order
 
 
 def _round(x):
@@ -53,36 +51,32 @@ def blur(x, hw, kernel):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Resize: `sr_jax.ops.imresize.resize_matrix` (and torch's area) with sizes known only at run time.
+# Resize: `cpu.torch_resize_matrix` (torch's F.interpolate) with sizes known only at run time.
 
 
-def _kernel(method, x):
-  ax = jnp.abs(x)
-  cubic = ((1.5 * ax**3 - 2.5 * ax**2 + 1) * (ax <= 1)
-           + (-0.5 * ax**3 + 2.5 * ax**2 - 4 * ax + 2) * ((ax > 1) & (ax <= 2)))
-  triangle = (x + 1) * ((x >= -1) & (x < 0)) + (1 - x) * ((x >= 0) & (x <= 1))
-  return jnp.where(method == 1, triangle, cubic)
-
-
-def resize_matrix(n_in, n_out, method, canvas_in: int, canvas_out: int, taps: int):
-  """(canvas_out, canvas_in) resize weights for n_in → n_out (traced), zero outside the valid sizes.
-
-  method 0 ('area') is torch's adaptive average pooling; 1, 2 are MATLAB's bilinear and bicubic.
-
-  taps (static) must cover the widest kernel: ceil(support · n_in / n_out) + 2 when shrinking.
-  """
-  scale = n_out.astype(jnp.float32) / n_in.astype(jnp.float32)
-  ks = jnp.where(scale < 1, scale, 1.0)  # antialiasing widens the kernel by 1/scale
-  width = jnp.asarray(_BASE_WIDTH)[method] / ks
-  x = jnp.arange(1, canvas_out + 1, dtype=jnp.float32)
-  u = x / scale + 0.5 * (1 - 1 / scale)
-  idx = jnp.floor(u - width / 2)[:, None] + jnp.arange(taps, dtype=jnp.float32)
-  w = ks * _kernel(method, ks * (u[:, None] - idx))
-  w = jnp.where(x[:, None] <= n_out, w / w.sum(axis=1, keepdims=True), 0.0)
-  m = jnp.mod(idx.astype(jnp.int32) - 1, 2 * n_in)
-  src = jnp.where(m < n_in, m, 2 * n_in - 1 - m)
-  rows = jnp.broadcast_to(jnp.arange(canvas_out)[:, None], src.shape)
-  matrix = jnp.zeros((canvas_out, canvas_in), jnp.float32).at[rows, src].add(w)
+def resize_matrix(n_in, n_out, method, canvas_in: int, canvas_out: int, ratio=None):
+  """(canvas_out, canvas_in) weights of torch's interpolate for n_in → n_out (traced), zero outside
+  the valid sizes. method: 0 'area' (adaptive average pooling), 1 'bilinear', 2 'bicubic'
+  (a = −0.75), no antialiasing, align_corners=False; ratio: 1/scale_factor when interpolate got one,
+  else n_in/n_out (both in float32, as ATen computes them)."""
+  r = (n_in.astype(jnp.float32) / n_out.astype(jnp.float32) if ratio is None
+       else jnp.asarray(ratio, jnp.float32))
+  o = jnp.arange(canvas_out)
+  src = r * (o.astype(jnp.float32) + 0.5) - 0.5
+  # bilinear: the source clamped to >= 0, the upper tap held at the last pixel
+  s = jnp.maximum(src, 0)
+  i0 = jnp.minimum(jnp.floor(s).astype(jnp.int32), n_in - 1)
+  lam = jnp.clip(s - i0, 0, 1)
+  lin_idx = jnp.stack([i0, jnp.minimum(i0 + 1, n_in - 1), i0, i0], 1)
+  lin_w = jnp.stack([1 - lam, lam, jnp.zeros_like(lam), jnp.zeros_like(lam)], 1)
+  # bicubic: taps floor(src) − 1 … + 2, indices clamped to the image
+  c0 = jnp.floor(src).astype(jnp.int32)
+  cub_idx = jnp.clip(c0[:, None] - 1 + jnp.arange(4), 0, n_in - 1)
+  cub_w = jnp.stack(cpu.cubic_weights(src - c0), 1)
+  idx = jnp.where(method == 1, lin_idx, cub_idx)
+  w = jnp.where((o < n_out)[:, None], jnp.where(method == 1, lin_w, cub_w), 0.0)
+  rows = jnp.broadcast_to(o[:, None], idx.shape)
+  matrix = jnp.zeros((canvas_out, canvas_in), jnp.float32).at[rows, idx].add(w)
   return jnp.where(method == 0, _area_matrix(n_in, n_out, canvas_in, canvas_out), matrix)
 
 
@@ -94,10 +88,10 @@ def _area_matrix(n_in, n_out, canvas_in, canvas_out):
   return inside / jnp.maximum(end - start, 1)[:, None].astype(jnp.float32)
 
 
-def resize(x, hw_in, hw_out, method, canvas_out, taps):
-  """Resize the valid hw_in region of x onto a canvas_out canvas, valid hw_out (MATLAB imresize)."""
-  mh = resize_matrix(hw_in[0], hw_out[0], method, x.shape[0], canvas_out[0], taps)
-  mw = resize_matrix(hw_in[1], hw_out[1], method, x.shape[1], canvas_out[1], taps)
+def resize(x, hw_in, hw_out, method, canvas_out, ratio=None):
+  """Resize the valid hw_in region of x onto a canvas_out canvas, valid hw_out (torch's interpolate)."""
+  mh = resize_matrix(hw_in[0], hw_out[0], method, x.shape[0], canvas_out[0], ratio)
+  mw = resize_matrix(hw_in[1], hw_out[1], method, x.shape[1], canvas_out[1], ratio)
   x = jnp.einsum("oh,hwc->owc", mh, x, precision=_HIGHEST)
   return jnp.einsum("pw,owc->opc", mw, x, precision=_HIGHEST)
 
@@ -106,28 +100,40 @@ def resize(x, hw_in, hw_out, method, canvas_out, taps):
 # Noise.
 
 
-def add_noise(x, hw, gaussian, sigma, poisson_scale, gray, key):
-  """Gaussian (σ in [0, 1] units) or Poisson noise, one channel repeated when gray; then clip to [0, 1].
+class Draws(NamedTuple):
+  """Where the noise comes from: normal(key, shape) → N(0, 1) samples, poisson(key, lam) → counts.
+  The default is jax.random; tests pass fixed draws to compare with the host and with torch."""
+  normal: Callable
+  poisson: Callable
 
-  Poisson follows BasicSR: photon count = distinct 8-bit values in the (valid) image, to a power of two.
-  """
+
+RANDOM = Draws(lambda key, shape: jax.random.normal(key, shape, jnp.float32),
+               lambda key, lam: jax.random.poisson(key, lam, lam.shape).astype(jnp.float32))
+
+
+def add_noise(x, hw, gaussian, sigma, poisson_scale, gray, key, draws: Draws = RANDOM):
+  """BasicSR's Gaussian (σ in [0, 1] units) or Poisson noise, one plane for all channels when gray;
+  then clip to [0, 1]. Poisson: photons per unit = distinct 8-bit values of the (valid) rounded image
+  (its torchvision luma when gray), to a power of two; noise relative to the rounded image."""
   kg, kp = jax.random.split(key)
-  g = sigma * jax.random.normal(kg, x.shape, x.dtype)
-  src = jnp.where(gray, (x @ jnp.asarray([0.299, 0.587, 0.114], x.dtype))[..., None], x)
+  g = sigma * draws.normal(kg, x.shape)
+  luma = cpu.LUMA[0] * x[..., 0] + cpu.LUMA[1] * x[..., 1] + cpu.LUMA[2] * x[..., 2]  # no TF32 dot
+  src = jnp.where(gray, luma[..., None], x)
   src8 = jnp.clip(jnp.round(src * 255), 0, 255)
   valid = (jnp.arange(x.shape[0])[:, None] < hw[0]) & (jnp.arange(x.shape[1])[None, :] < hw[1])
   hist = jnp.zeros(256).at[src8.astype(jnp.int32)].add(
       jnp.broadcast_to(valid[..., None], x.shape).astype(jnp.float32))
   vals = jnp.exp2(jnp.ceil(jnp.log2(jnp.maximum(jnp.sum(hist > 0), 1).astype(jnp.float32))))
   src = src8 / 255
-  p = poisson_scale * (jax.random.poisson(kp, src * vals, x.shape).astype(x.dtype) / vals - src)
+  p = poisson_scale * (draws.poisson(kp, src * vals) / vals - src)
   noise = jnp.where(gaussian, g, p)
   noise = jnp.where(gray, noise[..., :1], noise)
   return jnp.clip(x + noise, 0, 1)
 
 
 # ---------------------------------------------------------------------------------------------------------
-# JPEG: a model of libjpeg's baseline 4:2:0 round trip (islow DCT, fancy upsampling) in floating point.
+# JPEG: a model of libjpeg's baseline 4:2:0 round trip (islow DCT, fancy upsampling) in floating point
+# (config.degradation.jpeg='libjpeg' on the device; edges replicated as libjpeg pads a partial MCU).
 
 LUMA_TABLE = np.array([
     16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
@@ -196,69 +202,122 @@ def jpeg(x, hw, quality):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# DiffJPEG: `cpu.diffjpeg` (BasicSR's, differentiable=False) on a canvas.
+
+
+def _diffjpeg_plane(plane, table):
+  """Level shift, 8×8 DCT, quantise (round half to even), dequantise, IDCT."""
+  h, w = plane.shape
+  d = jnp.asarray(cpu.DCT8, jnp.float32)
+  blocks = (plane - 128).reshape(h // 8, 8, w // 8, 8)
+  coef = jnp.einsum("uk,ikjl,vl->iujv", d, blocks, d, precision=_HIGHEST) / table[None, :, None, :]
+  coef = jnp.round(coef) * table[None, :, None, :]
+  return (jnp.einsum("uk,iujv,vl->ikjl", d, coef, d, precision=_HIGHEST) + 128).reshape(h, w)
+
+
+def diffjpeg_factor(quality):
+  """`cpu.diffjpeg_factor` traced: 50/q below quality 50, 2 − q/50 from 50 on (float32)."""
+  q = jnp.asarray(quality, jnp.float32)
+  return jnp.where(q < 50, 5000 / q, 200 - q * 2) / 100
+
+
+def diffjpeg(x, hw, quality):
+  """DiffJPEG of the valid (h, w) region of an RGB canvas (sides multiples of 16), float quality.
+
+  Zero outside the valid region is DiffJPEG's zero padding: the blocks it covers are the padded
+  image's, and whole-zero blocks beyond change nothing inside. Returns float32 in [0, 1] (not 8-bit).
+  """
+  valid = (jnp.arange(x.shape[0])[:, None] < hw[0]) & (jnp.arange(x.shape[1])[None, :] < hw[1])
+  x = jnp.where(valid[..., None], jnp.clip(x, 0, 1), 0) * 255
+  ycc = jnp.einsum("hwc,kc->khw", x, jnp.asarray(cpu.RGB_TO_YCBCR), precision=_HIGHEST)
+  factor = diffjpeg_factor(quality)
+  y = _diffjpeg_plane(ycc[0], jnp.asarray(cpu.DIFFJPEG_LUMA) * factor)
+  chroma = []
+  for c in ycc[1:] + 128:
+    c = c.reshape(c.shape[0] // 2, 2, c.shape[1] // 2, 2).mean(axis=(1, 3))
+    c = _diffjpeg_plane(c, jnp.asarray(cpu.DIFFJPEG_CHROMA) * factor)
+    chroma.append(jnp.repeat(jnp.repeat(c, 2, axis=0), 2, axis=1) - 128)
+  rgb = jnp.einsum("khw,ck->hwc", jnp.stack([y, *chroma]), jnp.asarray(cpu.YCBCR_TO_RGB),
+                   precision=_HIGHEST)
+  return jnp.clip(rgb, 0, 255) / 255
+
+
+def libjpeg(x, hw, quality):
+  """The libjpeg model (`jpeg`) at the quality rounded to an integer, as `cpu.jpeg` takes it."""
+  return jpeg(x, hw, jnp.round(quality).astype(jnp.int32))
+
+
+JPEG = {"diffjpeg": diffjpeg, "libjpeg": libjpeg}
+
+# ---------------------------------------------------------------------------------------------------------
 # The whole second-order model.
 
 
 class Plan(NamedTuple):
-  """Static canvas sizes (multiples of 16) and resize taps of each stage for one HR size and config."""
+  """Static canvas sizes (multiples of 16) of each stage for one degraded-GT size and config."""
   canvas1: tuple
   canvas2: tuple
   canvas_lr: tuple
-  taps: tuple
 
 
 def _up16(v):
   return -(-v // 16) * 16
 
 
-def _taps(in_max, out_min):
-  return math.ceil(4 * max(1.0, max(i / o for i, o in zip(in_max, out_min)))) + 3
-
-
 def plan(cfg, hr_hw, scale: int) -> Plan:
-  (lo1, hi1), (lo2, hi2) = cfg.first.resize_range, cfg.second.resize_range
+  (_, hi1), (_, hi2) = cfg.first.resize_range, cfg.second.resize_range
   big1, big2 = cpu.stage_sizes(hr_hw, scale, max(1.0, hi1), max(1.0, hi2))
-  small1, small2 = cpu.stage_sizes(hr_hw, scale, min(1.0, lo1), min(1.0, lo2))
   lr = (hr_hw[0] // scale, hr_hw[1] // scale)
-  return Plan(tuple(map(_up16, big1)), tuple(map(_up16, big2)), tuple(map(_up16, lr)),
-              (_taps(hr_hw, small1), _taps(big1, small2), _taps(big2, lr)))
+  return Plan(tuple(map(_up16, big1)), tuple(map(_up16, big2)), tuple(map(_up16, lr)))
 
 
-def _degrade_one(x, p, key, plan: Plan):
+def _degrade_one(x, p, key, plan: Plan, compress, draws: Draws):
   keys = jax.random.split(key, 2)
   hw = jnp.asarray(x.shape[:2], jnp.int32)
-  canvases = (plan.canvas1, plan.canvas2)
-  for i, name in enumerate((1, 2)):
-    x = blur(x, hw, p[f"kernel{name}"])
-    new_hw = p[f"resize{name}_hw"]
-    x = resize(x, hw, new_hw, p[f"resize{name}_method"], canvases[i], plan.taps[i])
-    hw = new_hw
-    x = add_noise(x, hw, p[f"noise{name}_gaussian"], p[f"noise{name}_sigma"],
-                  p[f"noise{name}_poisson_scale"], p[f"noise{name}_gray"], keys[i])
-    if name == 1:
-      x = jpeg(x, hw, p["jpeg1_quality"])
+  x = blur(x, hw, p["kernel1"])
+  x = resize(x, hw, p["resize1_hw"], p["resize1_method"], plan.canvas1, ratio=p["resize1_ratio"])
+  hw = p["resize1_hw"]
+  x = add_noise(x, hw, p["noise1_gaussian"], p["noise1_sigma"], p["noise1_poisson_scale"],
+                p["noise1_gray"], keys[0], draws)
+  x = compress(x, hw, p["jpeg1_quality"])
+  x = blur(x, hw, p["kernel2"])
+  x = resize(x, hw, p["resize2_hw"], p["resize2_method"], plan.canvas2)
+  hw = p["resize2_hw"]
+  x = add_noise(x, hw, p["noise2_gaussian"], p["noise2_sigma"], p["noise2_poisson_scale"],
+                p["noise2_gray"], keys[1], draws)
   lr_hw = p["lr_hw"]
 
   def to_lr(y):
-    y = resize(y, hw, lr_hw, p["final_method"], plan.canvas_lr, plan.taps[2])
+    y = resize(y, hw, lr_hw, p["final_method"], plan.canvas_lr)
     return blur(y, lr_hw, p["sinc_kernel"])
 
-  x = jnp.where(p["jpeg_first"], to_lr(jpeg(x, hw, p["jpeg2_quality"])),
-                jpeg(to_lr(x), lr_hw, p["jpeg2_quality"]))
-  return x
+  return jnp.where(p["jpeg_first"], to_lr(compress(x, hw, p["jpeg2_quality"])),
+                   compress(to_lr(x), lr_hw, p["jpeg2_quality"]))
 
 
-def apply_device(hr, params: dict, key, *, scale: int, cfg=None):
+def apply_device(hr, params: dict, key, *, scale: int, cfg=None, draws: Draws = RANDOM):
   """Degrade an (N, H, W, 3) batch (uint8, or float in [0, 1]) with stacked `sample_params` dicts.
 
-  Returns float32 LR (N, H/scale, W/scale, 3) in [0, 1] on the 8-bit grid, as Real-ESRGAN's lq.
+  Returns float32 LR (N, H/scale, W/scale, 3) in [0, 1] on the 8-bit grid (round half to even), as
+  Real-ESRGAN's lq. JPEG is `cfg.jpeg`'s; extra keys in params (the crop position) are ignored.
   """
   cfg = cpu.realesrgan_defaults() if cfg is None else cfg
   x = hr.astype(jnp.float32) / 255 if hr.dtype == jnp.uint8 else hr.astype(jnp.float32)
   n, h, w = x.shape[:3]
-  fn = functools.partial(_degrade_one, plan=plan(cfg, (h, w), scale))
+  fn = functools.partial(_degrade_one, plan=plan(cfg, (h, w), scale), compress=JPEG[cfg.jpeg],
+                         draws=draws)
   lr = jax.vmap(fn)(x, params, jax.random.split(key, n))[:, :h // scale, :w // scale]
-  return _round(jnp.clip(lr, 0, 1) * 255) / 255
+  return jnp.round(jnp.clip(lr, 0, 1) * 255) / 255
+
+
+def paired_crop(lr, gt, crop, lr_patch: int, scale: int):
+  """`cpu.paired_crop` of a batch: each LR at its crop (top, left), each GT at scale × that."""
+  def one(low, high, c):
+    low = jax.lax.dynamic_slice(low, (c[0], c[1], 0), (lr_patch, lr_patch, low.shape[-1]))
+    high = jax.lax.dynamic_slice(high, (c[0] * scale, c[1] * scale, 0),
+                                 (lr_patch * scale, lr_patch * scale, high.shape[-1]))
+    return low, high
+  return jax.vmap(one)(lr, gt, jnp.asarray(crop, jnp.int32))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 def test_cli_writes_positive_rates(tmp_path):
   out = tmp_path / "input.json"
   proc = subprocess.run([sys.executable, "-m", "sr_jax.bench.input", "--config=configs/quickstart.py",
-                         "--config.data.degradation=realesrgan", "--hr_patch=32", "--batch_size=2",
+                         "--config.data.degradation=realesrgan", "--config.degradation.crop_pad_size=48",
+                         "--hr_patch=32", "--batch_size=2",
                          "--steps=2", "--workers=1", f"--json={out}"],
                         cwd=REPO, capture_output=True, text=True, check=True)
   result = json.loads(out.read_text())

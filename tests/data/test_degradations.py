@@ -112,6 +112,33 @@ def test_libjpeg_psnr_rises_with_quality():
   assert all(a < b for a, b in zip(psnr, psnr[1:])), psnr
 
 
+def test_diffjpeg_psnr_rises_with_quality_and_keeps_float_values():
+  img = _image(45, 50)  # padded to 48 × 64
+  outs = [deg.diffjpeg(img, q) for q in (30.0, 50.0, 75.0, 95.0)]
+  psnr = [10 * np.log10(1 / np.mean((o - img)**2)) for o in outs]
+  assert all(a < b for a, b in zip(psnr, psnr[1:])), psnr
+  assert all(o.shape == img.shape and o.dtype == np.float32 for o in outs)
+  assert not np.allclose(outs[0] * 255, np.round(outs[0] * 255), atol=1e-3)  # not on the 8-bit grid
+  np.testing.assert_array_equal(deg.diffjpeg(np.full((16, 16, 3), 0.5, np.float32), 40.0),
+                                deg.diffjpeg(np.full((16, 16, 3), 0.5, np.float32), 40.0))
+
+
+def test_diffjpeg_factor_is_basicsr_quality_to_factor():
+  assert deg.diffjpeg_factor(50.0) == 1.0 and deg.diffjpeg_factor(25.0) == 2.0
+  assert deg.diffjpeg_factor(95.0) == pytest.approx(0.1) and deg.diffjpeg_factor(30.0) == pytest.approx(5 / 3)
+
+
+def test_crop_or_pad_reflects_bottom_right_and_crops_at_random():
+  img = np.arange(5 * 7 * 1, dtype=np.uint8).reshape(5, 7, 1)
+  out = deg.crop_or_pad(img, 6, np.random.default_rng(0))
+  assert out.shape == (6, 6, 1)
+  rows = np.r_[0:5, 3]  # reflect-101 below: row 5 = row 3
+  left = [c for c in range(2) if np.array_equal(out, img[rows, c:c + 6])]
+  assert left, out[..., 0]
+  lr, gt = deg.paired_crop(np.zeros((10, 10, 3)), np.zeros((40, 40, 3)), (2, 5), 4, 4)
+  assert lr.shape == (4, 4, 3) and gt.shape == (16, 16, 3)
+
+
 def test_bd_dn_shapes_and_dn_noise():
   hr = np.full((96, 99, 3), 128, np.uint8)
   for name in ("bi", "bd", "dn"):

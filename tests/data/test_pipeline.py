@@ -65,11 +65,12 @@ def test_processes_split_each_global_batch_in_order():
         np.concatenate([parts[0][k]["hr"], parts[1][k]["hr"]]), single[k]["hr"])
 
 
-def _pair(name, seed=5, hr_side=24, **data):
+def _pair(name, seed=5, hr_side=24, crop_pad_size=0, **data):
   """One MakePair element and the rng as the degradation saw it (augment off: two crop draws)."""
   c = _config(hr_patch=hr_side)
   c.data.degradation = name
-  c.data.augment = False
+  c.data.augment = "none"
+  c.degradation.crop_pad_size = crop_pad_size
   c.data.update(data)
   hr = np.random.default_rng(seed).integers(0, 256, (hr_side, hr_side, 3), dtype=np.uint8)
   out = pipeline.make_pair(c.data, 2, c.degradation).random_map(hr, np.random.default_rng(seed))
@@ -82,12 +83,13 @@ def _pair(name, seed=5, hr_side=24, **data):
 def test_every_degradation_makes_uint8_pairs(name):
   c = _config()
   c.data.degradation = name
+  c.degradation.crop_pad_size = 40  # realesrgan: degrade 40 × 40, then crop 24 / 12
   source = sources.training_source(c.data, 3)
   batch = next(iter(pipeline.training_dataset(source, c.data, 2, 4, 0, degradation_cfg=c.degradation)))
   assert batch["hr"].shape == (4, 24, 24, 3) and batch["lr"].shape == (4, 12, 12, 3)
   assert all(v.dtype == np.uint8 for v in batch.values())
-  assert set(batch) == ({"lr", "hr", "gt"} if name == "realesrgan" else {"lr", "hr"})
-  bicubic = np.stack([imresize.to_uint8(imresize.imresize(hr, 0.5)) for hr in batch.get("gt", batch["hr"])])
+  assert set(batch) == {"lr", "hr"}  # realesrgan's USM target is made in the train step
+  bicubic = np.stack([imresize.to_uint8(imresize.imresize(hr, 0.5)) for hr in batch["hr"]])
   assert (name == "bicubic") == np.array_equal(batch["lr"], bicubic)
 
 
@@ -99,19 +101,33 @@ def test_classical_pairs_match_the_library_bit_for_bit(name, fn):
   np.testing.assert_array_equal(out["hr"], hr)
 
 
-def test_realesrgan_host_pair_degrades_and_targets_the_sharpened_gt():
-  c, hr, out, rng = _pair("realesrgan")
+def test_realesrgan_host_pair_degrades_the_sharpened_gt_and_keeps_the_plain_gt():
+  c, hr, out, rng = _pair("realesrgan")  # crop_pad_size 0: the hr_patch crop is degraded itself
   sharp = deg.usm_sharpen(hr.astype(np.float32) / 255, **c.degradation.usm)
   params = deg.sample_params(rng, c.degradation, hr.shape, 2)
-  np.testing.assert_array_equal(out["lr"], deg.apply_cpu(sharp, params))
-  np.testing.assert_array_equal(out["hr"], imresize.to_uint8(sharp * 255))
-  np.testing.assert_array_equal(out["gt"], hr)
-  assert not np.array_equal(out["hr"], hr)
+  np.testing.assert_array_equal(deg.crop_position(rng, params["lr_hw"], 12), [0, 0])
+  np.testing.assert_array_equal(out["lr"], deg.apply_cpu(sharp, params, "diffjpeg"))
+  np.testing.assert_array_equal(out["hr"], hr)
+  assert set(out) == {"lr", "hr"}
+
+
+def test_realesrgan_host_pair_is_a_paired_crop_of_the_degraded_crop_pad_patch():
+  c, hr, out, _ = _pair("realesrgan", hr_side=16, crop_pad_size=32)  # 16² image: padded to 32²
+  padded = np.pad(hr, ((0, 16), (0, 16), (0, 0)), mode="reflect")  # reflect-101
+  rng = np.random.default_rng(5)
+  rng.integers(0, 1), rng.integers(0, 1)  # crop_or_pad's draws: one position
+  params = deg.sample_params(rng, c.degradation, padded.shape, 2)
+  crop = deg.crop_position(rng, params["lr_hw"], 8)
+  sharp = deg.usm_sharpen(padded.astype(np.float32) / 255, **c.degradation.usm)
+  lr, gt = deg.paired_crop(deg.apply_cpu(sharp, params), padded, crop, 8, 2)
+  np.testing.assert_array_equal(out["lr"], lr)
+  np.testing.assert_array_equal(out["hr"], gt)
 
 
 def test_realesrgan_device_element_is_hr_and_the_sampled_params():
   c, hr, out, rng = _pair("realesrgan", degradation_device=True)
   params = deg.sample_params(rng, c.degradation, hr.shape, 2)
+  params["crop"] = deg.crop_position(rng, params["lr_hw"], 12)
   del params["noise_seed"]
   assert set(out) == {"hr", *params}
   np.testing.assert_array_equal(out["hr"], hr)
@@ -122,9 +138,19 @@ def test_realesrgan_device_element_is_hr_and_the_sampled_params():
       k: (np.shape(v), np.asarray(v).dtype) for k, v in out.items()}
 
 
+@pytest.mark.parametrize("mode,variants", [("none", 1), ("hflip", 2), ("flip_rot", 8)])
+def test_augment_modes(mode, variants):
+  img = np.arange(4 * 4 * 3, dtype=np.uint8).reshape(4, 4, 3)
+  seen = {pipeline.augment(img, mode, np.random.default_rng(s)).tobytes() for s in range(64)}
+  assert len(seen) == variants
+  if mode == "hflip":
+    assert seen == {img.tobytes(), img[:, ::-1].tobytes()}
+
+
 def test_realesrgan_resumes_with_the_same_lr_bits():
   c = _config()
   c.data.degradation = "realesrgan"
+  c.degradation.crop_pad_size = 32
   source = sources.training_source(c.data, 3)
   make = lambda: iter(pipeline.training_dataset(source, c.data, 2, 4, 0,
                                                  degradation_cfg=c.degradation))
@@ -136,7 +162,7 @@ def test_realesrgan_resumes_with_the_same_lr_bits():
   resumed.set_state(first.get_state())
   for want in expected[1:]:
     got = next(resumed)
-    for k in ("lr", "hr", "gt"):
+    for k in ("lr", "hr"):
       np.testing.assert_array_equal(want[k], got[k])
 
 

@@ -1,4 +1,4 @@
-"""Device degradations: parity with the CPU path, noise statistics, the JPEG model, seeds, the pool."""
+"""Device degradations: parity with the CPU path, noise statistics, DiffJPEG and the libjpeg model, seeds,\nthe pool. (Stage-by-stage agreement with PyTorch: test_realesrgan_reference.py.)"""
 import functools
 
 import jax
@@ -27,20 +27,21 @@ def test_blur_and_resize_match_cpu_path():
   def device(x, p):
     hw = jnp.array([H, H])
     y = dj.resize(dj.blur(x, hw, p["kernel1"]), hw, p["resize1_hw"], p["resize1_method"],
-                  plan.canvas1, plan.taps[0])
+                  plan.canvas1, ratio=p["resize1_ratio"])
     z = dj.resize(dj.blur(y, p["resize1_hw"], p["kernel2"]), p["resize1_hw"], p["resize2_hw"],
-                  p["resize2_method"], plan.canvas2, plan.taps[1])
+                  p["resize2_method"], plan.canvas2)
     return y, z
 
   x = _image()
   for seed in range(12):
     p = deg.sample_params(np.random.default_rng(seed), cfg, x.shape, 4)
-    y = deg.resize(deg.blur(x, p["kernel1"]), p["resize1_hw"], deg.RESIZE_METHODS[p["resize1_method"]])
+    y = deg.resize(deg.blur(x, p["kernel1"]), p["resize1_hw"], deg.RESIZE_METHODS[p["resize1_method"]],
+                   ratio=p["resize1_ratio"])
     z = deg.resize(deg.blur(y, p["kernel2"]), p["resize2_hw"], deg.RESIZE_METHODS[p["resize2_method"]])
     y_dev, z_dev = device(x, p)
     (h1, w1), (h2, w2) = p["resize1_hw"], p["resize2_hw"]
-    np.testing.assert_allclose(np.asarray(y_dev)[:h1, :w1], y, atol=1e-4)
-    np.testing.assert_allclose(np.asarray(z_dev)[:h2, :w2], z, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(y_dev)[:h1, :w1], y, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(z_dev)[:h2, :w2], z, atol=1e-5)
 
 
 def test_gaussian_noise_statistics():
@@ -63,6 +64,18 @@ def test_jpeg_model_tracks_libjpeg_and_rises_with_quality():
     assert 10 * np.log10(1 / np.mean((out - ref)**2)) > 40  # close to libjpeg
     psnr.append(10 * np.log10(1 / np.mean((out - src)**2)))
   assert all(a < b for a, b in zip(psnr, psnr[1:])), psnr
+
+
+def test_diffjpeg_rises_with_quality_and_ignores_the_canvas_beyond_the_image():
+  img = _image(45, 50)
+  fn = jax.jit(dj.diffjpeg)
+  psnr, hw = [], jnp.array([45, 50])
+  for q in (30.0, 50.0, 75.0, 95.0):
+    a = np.asarray(fn(jnp.zeros((48, 64, 3)).at[:45, :50].set(img), hw, q))[:45, :50]
+    b = np.asarray(fn(jnp.ones((64, 80, 3)).at[:45, :50].set(img), hw, q))[:45, :50]
+    np.testing.assert_array_equal(a, b)
+    psnr.append(10 * np.log10(1 / np.mean((a - img)**2)))
+  assert all(x < y for x, y in zip(psnr, psnr[1:])), psnr
 
 
 def test_quant_tables_scale_as_libjpeg():

@@ -48,7 +48,8 @@ def test_hparams_reach_the_hparams_tab(tmp_path):
   hparams = start.session_start_info.hparams
   assert hparams["train.batch_size"].number_value == 16
   assert hparams["optim.name"].string_value == "adam"
-  assert hparams["data.augment"].bool_value is True
+  assert hparams["data.augment"].string_value == "flip_rot"
+  assert hparams["data.degradation_device"].bool_value is False
 
 
 def test_wandb_offline_gets_scalars_images_and_config(tmp_path, monkeypatch):
