@@ -221,8 +221,9 @@ def _matlab_uint8_resize(img, scale):
   h, w = img.shape[:2]
   rows = imresize.resize_matrix(h, imresize.output_size(h, scale), scale)
   cols = imresize.resize_matrix(w, imresize.output_size(w, scale), scale)
-  x = imresize.to_uint8(np.einsum("oh,hw...->ow...", rows, img.astype(np.float64)))
-  return imresize.to_uint8(np.einsum("pw,ow...->op...", cols, x.astype(np.float64)))
+  x = imresize.to_uint8(np.tensordot(rows, img.astype(np.float64), axes=(1, 0)))
+  x = np.tensordot(x.astype(np.float64), cols, axes=(1, 1))  # (out_h, [C,] out_w)
+  return imresize.to_uint8(np.moveaxis(x, -1, 1))
 
 
 def _bicubic_ifc(shared_data, set_name, scale, lr_kind):
