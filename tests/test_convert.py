@@ -1,9 +1,11 @@
 """PyTorch state_dicts (official and BasicSR key names, as NumPy arrays) → Flax params → a run."""
+import functools
 import json
 import pathlib
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 from PIL import Image
@@ -111,8 +113,63 @@ def _run(*args):
                         text=True, check=True)
 
 
+def _edsr_pytorch_forward(sd, lr):
+  """EDSR-PyTorch's forward, written out in float64 on one (h, w, 3) LR image in [0, 1], with
+  its rgb_range 255: MeanShift(−255·DIV2K mean), head, residual blocks (res_scale 1), body end,
+  global skip, tail.0 conv + PixelShuffle(2), tail.1, MeanShift(+255·mean); back to [0, 1]."""
+  def conv(name, x):  # nn.Conv2d(k=3, padding=1): cross-correlation with OIHW weights
+    windows = np.lib.stride_tricks.sliding_window_view(
+        np.pad(x, ((1, 1), (1, 1), (0, 0))), (3, 3), axis=(0, 1))  # (h, w, c, 3, 3)
+    return (np.einsum("hwcij,ocij->hwo", windows, sd[f"{name}.weight"].astype(np.float64))
+            + sd[f"{name}.bias"])
+
+  def pixel_shuffle(x, r=2):  # out[r·y + i, r·x + j, c] = in[y, x, c·r² + i·r + j]
+    h, w, c = x.shape
+    return x.reshape(h, w, c // r**2, r, r).transpose(0, 3, 1, 4, 2).reshape(h * r, w * r, -1)
+
+  mean = 255 * np.array([0.4488, 0.4371, 0.4040])
+  x = conv("head.0", 255 * lr - mean)
+  y = x
+  for i in range(2):
+    y = y + conv(f"body.{i}.body.2", np.maximum(conv(f"body.{i}.body.0", y), 0))
+  x = x + conv("body.2", y)
+  return (conv("tail.1", pixel_shuffle(conv("tail.0.0", x))) + mean) / 255
+
+
+def _self_ensemble(f, lr):
+  """Mean of f over the 8 flips/transpositions of lr, each output transformed back."""
+  total = 0
+  for t in (False, True):
+    x = lr.transpose(1, 0, 2) if t else lr
+    for flip in ((), (0,), (1,), (0, 1)):
+      out = np.flip(f(np.flip(x, flip)), flip)
+      total = total + (out.transpose(1, 0, 2) if t else out)
+  return total / 8
+
+
+def _matlab_half(hr):
+  """MATLAB imresize(hr, 0.5, 'bicubic') then uint8, in integers (as tests/data/
+  test_pipeline.py derives it): taps (−3, −9, 29, 111, 111, 29, −9, −3)/256 on HR rows
+  2i−3 … 2i+4, mirrored at the borders, both axes; round half up."""
+  taps = np.array([-3, -9, 29, 111, 111, 29, -9, -3], np.int64)
+
+  def rows(n):
+    r = np.arange(n // 2)[:, None] * 2 + np.arange(-3, 5)[None, :]
+    return np.where(r < 0, -r - 1, np.where(r >= n, 2 * n - 1 - r, r))
+  x = np.einsum("t,otwc->owc", taps, hr.astype(np.int64)[rows(hr.shape[0])])
+  x = np.einsum("t,hotc->hoc", taps, x[:, rows(hr.shape[1])])
+  return np.clip((x + 2**15) // 2**16, 0, 255).astype(np.uint8)
+
+
+def _y(rgb):  # MATLAB rgb2ycbcr's Y of [0, 255] RGB
+  return 16 + rgb @ np.array([65.481, 128.553, 24.966]) / 255
+
+
 def test_converted_run_is_what_evaluate_loads(tmp_path):
   sd = edsr_official(np.random.default_rng(3), 2)
+  for key in sd:  # weights ~ 0.5/√fan-in: SR stays mostly inside [0, 255], not clipped
+    if key.endswith("weight") and "mean" not in key:
+      sd[key] = (sd[key] * 0.5 / np.sqrt(np.prod(sd[key].shape[1:]))).astype(np.float32)
   np.savez(tmp_path / "edsr.npz", **sd)
   run = tmp_path / "run"
   _run("sr_jax.convert", "--arch=edsr", f"--src={tmp_path / 'edsr.npz'}", f"--dst={run}",
@@ -120,13 +177,56 @@ def test_converted_run_is_what_evaluate_loads(tmp_path):
        f"--config.model.features={F}")
   config, state, step = checkpoint.load_run(str(run))
   assert (config.model.name, config.scale, config.model.num_blocks, step) == ("edsr", 2, 2, 0)
-  expected = convert.convert_state_dict("edsr", sd, _template("edsr", 2, num_blocks=2, features=F))
-  np.testing.assert_allclose(state["params"]["block"]["Conv_1"]["kernel"],
-                             expected["block"]["Conv_1"]["kernel"])
+
+  # The Flax params, by hand: OIHW → HWIO kernels, biases /255 (the [0, 1] range), the two
+  # blocks stacked on a leading axis (scanned), the mean shifts fixed in the model.
+  def conv(name):
+    return {"kernel": sd[f"{name}.weight"].transpose(2, 3, 1, 0), "bias": sd[f"{name}.bias"] / 255}
+  blocks = [[conv(f"body.{i}.body.{j}") for i in range(2)] for j in (0, 2)]
+  expected = {"head": conv("head.0"), "body_end": conv("body.2"), "tail": conv("tail.1"),
+              "upsample": {"Conv_0": conv("tail.0.0")},
+              "block": {f"Conv_{k}": jax.tree.map(lambda *b: np.stack(b), *blocks[k])
+                        for k in (0, 1)}}
+  for params in (state["params"], state["ema_params"] or state["params"]):
+    assert jax.tree.structure(params) == jax.tree.structure(expected)
+    jax.tree.map(np.testing.assert_array_equal, params, expected)  # the same float32 ops
+
+  hr = np.random.default_rng(0).integers(0, 255, (24, 20, 3), np.uint8)
   (tmp_path / "hr").mkdir()
-  Image.fromarray(np.random.default_rng(0).integers(0, 255, (24, 20, 3), np.uint8)).save(
-      tmp_path / "hr" / "noise.png")
+  Image.fromarray(hr).save(tmp_path / "hr" / "noise.png")
   out = _run("sr_jax.evaluate", f"--workdir={run}", f"--hr_dir={tmp_path / 'hr'}",
              "--self_ensemble", "--tile=8", "--tile_overlap=4", f"--json={tmp_path / 'out.json'}")
   assert "step 0, model edsr x2" in out.stdout
-  assert [r["name"] for r in json.loads((tmp_path / "out.json").read_text())["images"]] == ["noise"]
+  (row,) = json.loads((tmp_path / "out.json").read_text())["images"]
+  assert row["name"] == "noise"
+
+  # Reference: MATLAB-bicubic LR (tests/data/test_pipeline.py's integer ×1/2), padded
+  # symmetrically to the 16×16 bucket, cut into tiles at 0, 4, 8 (tile 8, overlap 4: each side
+  # facing another tile gives up 2 LR pixels, so the tiles' kept parts partition the image:
+  # LR 0-5, 6-9, 10-15, HR 0-11, 12-19, 20-31), each self-ensembled through EDSR-PyTorch.
+  lr = np.pad(_matlab_half(hr) / 255, ((0, 4), (0, 6), (0, 0)), mode="symmetric")
+  f = functools.partial(_edsr_pytorch_forward, sd)
+  keep = ((0, 0, 12), (4, 4, 12), (8, 4, 16))  # (tile start, first and last+1 kept HR row)
+  sr = np.concatenate([np.concatenate([_self_ensemble(f, lr[y:y + 8, x:x + 8])[a:b, c:d]
+                                       for x, c, d in keep], axis=1) for y, a, b in keep])
+  assert sr.shape == (32, 32, 3)
+  scaled = np.clip(sr[:24, :20], 0, 1) * 255
+  assert 0.3 < np.mean((scaled > 0) & (scaled < 255))  # mostly unclipped: the numbers count
+  sr_q = np.round(scaled)
+  crop = (slice(2, -2), slice(2, -2))  # `scale` pixels off every border
+  err_rgb = (sr_q - hr)[crop]
+  err_y = (_y(sr_q) - _y(hr.astype(np.float64)))[crop]
+  psnr = lambda mse: 10 * np.log10(255**2 / mse)
+  # Tolerance: the model's float32 SR is within 1e-4 (of 255) of this float64 one (measured:
+  # 1.4e-5 for these weights and this image), so only values within 1e-4 of a rounding
+  # boundary may round the other way; each such value moves its squared error by ≤ 2|e| + 1,
+  # a pixel's Y error by ≤ w = 219.0/255 (the weights' sum) and its square by ≤ (2|e_Y| + w)·w;
+  # PSNR moves by 10/ln 10 · ΔMSE/MSE. The float32 mean of ≤ 960 squared errors is off by
+  # ≤ 960·2⁻²⁴ ≈ 6e-5 of itself: 2.5e-4 dB, so 3e-4 dB more.
+  ambiguous = (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-4)[crop]
+  w = 219.0 / 255
+  tol_rgb = 4.35 * np.sum((2 * np.abs(err_rgb) + 1)[ambiguous]) / np.sum(err_rgb**2) + 3e-4
+  tol_y = (4.35 * np.sum(((2 * np.abs(err_y) + w) * w)[ambiguous.any(-1)]) / np.sum(err_y**2)
+           + 3e-4)
+  assert row["psnr_rgb"] == pytest.approx(psnr(np.mean(err_rgb**2)), abs=tol_rgb)
+  assert row["psnr_y"] == pytest.approx(psnr(np.mean(err_y**2)), abs=tol_y)

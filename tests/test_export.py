@@ -112,8 +112,22 @@ def test_fixed_tile_export_stitches_exactly(tmp_path):
   upscale = _load_runner(tmp_path / "swinir")
   one_tile = _lr(1, 8, 8)
   np.testing.assert_allclose(upscale(one_tile), model.apply(variables, one_tile), atol=1e-5)
-  big = upscale(_lr(1, 13, 5))  # the same compile: tiled along h, edge-padded along w
-  assert big.shape == (1, 26, 10, 3) and np.isfinite(big).all()
+  # 13×5 LR, the same compile: tiled along h, edge-padded along w. A window transformer's
+  # tiles do not equal the whole image (its windows fall elsewhere); the reference is the blend
+  # written out here for starts 0, 4, 5 (tile 8, overlap 4: each side facing another tile gives
+  # up 2 LR rows): LR rows 0-5 from the first tile, 6 from the second, 7-9 the mean of the
+  # second and third (both trimmed tiles cover them), 10-12 from the third; ×2 in HR rows.
+  lr = _lr(1, 13, 5)
+  padded = np.pad(lr, ((0, 0), (0, 0), (0, 3), (0, 0)), mode="edge")
+  call = jax.jit(exported.call)
+  tiles = {s: np.asarray(call(padded[:, s:s + 8])) for s in (0, 4, 5)}
+  for s, sr in tiles.items():  # each tile is the model's output (float32 reassociation: ~1e-6)
+    np.testing.assert_allclose(sr, model.apply(variables, padded[:, s:s + 8]), atol=1e-5)
+  expected = np.concatenate([tiles[0][:, 0:12], tiles[4][:, 4:6],
+                             0.5 * (tiles[4][:, 6:12] + tiles[5][:, 4:10]),
+                             tiles[5][:, 10:16]], axis=1)[:, :, :10]
+  # Exact: the weights are 1, 0 and 1/2 (0.5·a + 0.5·b rounds once, as 0.5·(a + b) does).
+  np.testing.assert_array_equal(upscale(lr), expected)
 
 
 @pytest.mark.parametrize("name,model", [

@@ -1,5 +1,7 @@
-"""The grain pipeline: pairs, determinism, checkpointed resume, process sharding, bad files."""
+"""The grain pipeline: pairs (crops of the photos, MATLAB-bicubic LR), determinism, checkpointed
+resume, process sharding, bad files."""
 import io
+import pathlib
 import struct
 import zlib
 
@@ -30,12 +32,54 @@ def _batches(c, n, global_batch=6, process_index=0, process_count=1, state=None)
   return [next(it) for _ in range(n)], it.get_state()
 
 
+def _source_photos(names):
+  """The training photos, read here with Pillow straight from scikit-image's package data."""
+  import skimage.data  # pylint: disable=g-import-not-at-top
+  folder = pathlib.Path(skimage.data.__file__).parent
+  return {name: np.asarray(Image.open(folder / f"{name}.png").convert("RGB")) for name in names}
+
+
+def _dihedral(patch):
+  """The 8 flips/transpositions of a square patch: whatever the augmentation did, one of them
+  undoes it."""
+  for t in (patch, patch.transpose(1, 0, 2)):
+    for x in (t, t[::-1], t[:, ::-1], t[::-1, ::-1]):
+      yield x
+
+
+def _found_in(patch, photo) -> bool:
+  """Whether `patch` is exactly some window of `photo`."""
+  p = patch.shape[0]
+  candidates = np.argwhere((photo[:-p + 1 or None, :-p + 1 or None] == patch[0, 0]).all(-1))
+  return any(np.array_equal(photo[y:y + p, x:x + p], patch) for y, x in candidates)
+
+
+def _matlab_half(hr):
+  """MATLAB imresize(hr, 0.5, 'bicubic') then uint8, in integers. Shrinking by 2, MATLAB
+  widens Keys' cubic (a = −0.5) to 0.5·cubic(x/2), centred at u = 2i − 0.5 (1-based), whose 8
+  nonzero taps sit ±0.5, ±1.5, ±2.5, ±3.5 HR pixels away: 0.5·cubic(0.25, 0.75, 1.25, 1.75) =
+  (111, 29, −9, −3)/256, already summing to 1; out-of-range taps mirror (symmetric padding).
+  0-based, output i reads HR rows 2i−3 … 2i+4."""
+  taps = np.array([-3, -9, 29, 111, 111, 29, -9, -3], np.int64)
+
+  def rows(n):
+    r = np.arange(n // 2)[:, None] * 2 + np.arange(-3, 5)[None, :]
+    return np.where(r < 0, -r - 1, np.where(r >= n, 2 * n - 1 - r, r))
+  x = np.einsum("t,otwc->owc", taps, hr.astype(np.int64)[rows(hr.shape[0])])  # ×256
+  x = np.einsum("t,hotc->hoc", taps, x[:, rows(hr.shape[1])])  # ×256²
+  return np.clip((x + 2**15) // 2**16, 0, 255).astype(np.uint8)  # round half up: exact
+
+
 def test_pairs_are_bicubic_downscaled_crops():
-  (batch,), _ = _batches(_config(), 1)
+  c = _config()
+  (batch,), _ = _batches(c, 1)
   assert batch["hr"].shape == (6, 24, 24, 3) and batch["lr"].shape == (6, 12, 12, 3)
   assert batch["hr"].dtype == batch["lr"].dtype == np.uint8
+  photos = _source_photos(c.data.skimage_images)
   for hr, lr in zip(batch["hr"], batch["lr"]):
-    np.testing.assert_array_equal(lr, imresize.to_uint8(imresize.imresize(hr, 0.5)))
+    assert any(_found_in(t, photo) for t in _dihedral(hr) for photo in photos.values())
+    # Exact: integer pixels times multiples of 1/256² are exact in float64 too.
+    np.testing.assert_array_equal(lr, _matlab_half(hr))
 
 
 def test_same_seed_same_batches_other_seed_differs():

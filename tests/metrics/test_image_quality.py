@@ -1,14 +1,24 @@
-"""PSNR/SSIM against a float64 NumPy transcription of Wang et al.'s MATLAB ssim_index."""
+"""PSNR/SSIM against a float64 NumPy transcription of Wang et al.'s MATLAB ssim_index (its own
+Gaussian window, checked against scikit-image); BT.601 Y worked by hand."""
 import numpy as np
 import jax.numpy as jnp
+import pytest
+from skimage.metrics import structural_similarity
 
 from sr_jax.metrics import image_quality as iq
 
 
+def _gaussian_window():
+  """Wang et al.'s window, from its formula: exp(−(x² + y²)/(2σ²)) on the 11×11 grid x, y ∈
+  {−5, …, 5}, σ = 1.5, normalised to sum 1 (MATLAB fspecial('gaussian', 11, 1.5))."""
+  x = np.arange(-5, 6, dtype=np.float64)
+  w = np.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2 * 1.5**2))
+  return w / w.sum()
+
+
 def _ssim_reference(a, b):
   """Direct 11×11 windowed sums, float64, 'valid' region (MATLAB filter2(..., 'valid'))."""
-  g = iq.gaussian_window_1d()
-  w = np.outer(g, g)
+  w = _gaussian_window()
   win = np.lib.stride_tricks.sliding_window_view
   def filt(x):
     return np.einsum("ijkl,kl->ij", win(x, (11, 11)), w)
@@ -24,8 +34,19 @@ def _y(rgb):
 
 
 def test_y_channel_is_bt601():
-  np.testing.assert_allclose(iq.rgb_to_y(jnp.array([[0.0, 0, 0], [255, 255, 255]])), [16, 235],
-                             atol=1e-4)
+  """MATLAB rgb2ycbcr's Y = 16 + 65.481·R + 128.553·G + 24.966·B, R, G, B in [0, 1], worked by
+  hand for pixels that tell the three weights apart (a swap of any two changes Y by ≥ 40)."""
+  rgb = [[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [51, 102, 204]]
+  expected = [16.0, 235.0,
+              16 + 65.481,  # 81.481
+              16 + 128.553,  # 144.553
+              16 + 24.966,  # 40.966
+              16 + 65.481 * 0.2 + 128.553 * 0.4 + 24.966 * 0.8]  # 16 + 13.0962 + 51.4212 + 19.9728
+  np.testing.assert_allclose(expected[2:], [81.481, 144.553, 40.966, 100.4902], rtol=1e-12)
+  # float32: 9 roundings (the 3 weights /255, 3 products, 3 additions), each of a quantity below
+  # 256 and so off by at most 256·2⁻²⁴ ≈ 1.5e-5: 9 · 1.5e-5 ≈ 1.4e-4 bounds the total.
+  np.testing.assert_allclose(iq.rgb_to_y(jnp.array(rgb, jnp.float32)), expected, rtol=0,
+                             atol=1.4e-4)
 
 
 def test_psnr_and_ssim_match_reference_inside_padding():
@@ -42,7 +63,15 @@ def test_psnr_and_ssim_match_reference_inside_padding():
   psnr_rgb = 10 * np.log10(255**2 / np.mean((sr[c].astype(float) - hr[c]) ** 2))
   np.testing.assert_allclose(out["psnr_y"][0], psnr_y, atol=1e-3)
   np.testing.assert_allclose(out["psnr_rgb"][0], psnr_rgb, atol=1e-3)
-  np.testing.assert_allclose(out["ssim_y"][0], _ssim_reference(ya, yb), atol=2e-5)
+  # The reference agrees with scikit-image's implementation of the same definition (float64).
+  assert _ssim_reference(ya, yb) == pytest.approx(structural_similarity(
+      ya, yb, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255),
+      abs=1e-12)
+  # float32: each 11-tap pass of the separable filter sums positive-weighted terms, so a filtered
+  # second moment is off by ≤ 22·2⁻²⁴ ≈ 1.3e-6 of itself; centred on the image mean, variances
+  # and covariance keep that relative error (≈ 2e-6), and SSIM ≈ 0.99, a ratio of two such
+  # terms, moves by ≤ 5e-6 (seen: 4e-7). A window of σ = 1.6 instead of 1.5 moves it 6e-5.
+  np.testing.assert_allclose(out["ssim_y"][0], _ssim_reference(ya, yb), rtol=0, atol=5e-6)
 
 
 def test_constant_error_gives_known_psnr_and_one_channel_is_y():

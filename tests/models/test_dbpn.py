@@ -1,3 +1,5 @@
+"""D-DBPN: the parameter count worked out layer by layer from the authors' code, output shapes,
+unsupported scales, a bfloat16 forward."""
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -5,9 +7,28 @@ import pytest
 from sr_jax import models
 
 
-def test_param_count(param_count):
-  # No count in published-numbers.md; this pins the D-DBPN layout (7 stages, 256/64) at ×4.
-  assert param_count(models.build_model("dbpn", scale=4)) == 10_426_358
+def _official_ddbpn_params(scale, channels=3, feat=256, base=64, stages=7):
+  """D-DBPN's parameter count, layer by layer, from the authors' code (alterzero/DBPN-Pytorch,
+  dbpn.py `Net` and base_networks.py): every ConvBlock/DeconvBlock is a conv with bias and its
+  own one-slope nn.PReLU(); projection kernels are 6/8/12 for ×2/×4/×8 (stride = scale,
+  padding 2)."""
+  k = {2: 6, 4: 8, 8: 12}[scale]
+  conv = lambda cin, cout, size, prelu=True: cin * cout * size * size + cout + int(prelu)
+  total = conv(channels, feat, 3)  # feat0: ConvBlock(num_channels, feat, 3, 1, 1, prelu)
+  total += conv(feat, base, 1)  # feat1: ConvBlock(feat, base_filter, 1, 1, 0, prelu)
+  projection = 3 * conv(base, base, k)  # Up/DownBlock: deconv, conv, deconv (conv, deconv, conv)
+  total += 3 * projection  # up1, down1, up2
+  for n in range(2, stages):  # down2…down6 = D_DownBlock(n), up3…up7 = D_UpBlock(n):
+    total += 2 * (conv(n * base, base, 1) + projection)  # a 1×1 ConvBlock(n·base → base) first
+  return total + conv(stages * base, channels, 3, prelu=False)  # output_conv, no activation
+
+
+@pytest.mark.parametrize("scale", [2, 4, 8])
+def test_param_count_is_the_official_d_dbpn(param_count, scale):
+  expected = _official_ddbpn_params(scale)
+  if scale == 4:  # worked out: 7,169 + 16,449 + 13·786,627 + 2·(5·65 + 20·4,096) + 12,099
+    assert expected == 10_426_358
+  assert param_count(models.build_model("dbpn", scale=scale)) == expected
 
 
 @pytest.mark.parametrize("channels", [1, 3])

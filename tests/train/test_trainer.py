@@ -40,6 +40,11 @@ def test_run_writes_checkpoints_metrics_and_run_info(tiny_config, tmp_path):
   assert [r["step"] for r in train_rows] == [2, 4, 6]
   assert [r["step"] for r in val_rows] == [2, 4, 6]
   assert all(np.isfinite(r["train/loss"]) and r["train/learning_rate"] > 0 for r in train_rows)
+  # The progress line's rate, its own row at every log step (timing starts after compiling, so
+  # the first window has one too); it replaces an `any(...) or len(rows) >= 2` that passed
+  # without it.
+  rates = [(r["step"], r["steps_per_sec"]) for r in rows if "steps_per_sec" in r]
+  assert [step for step, _ in rates] == [2, 4, 6] and all(rate > 0 for _, rate in rates), rates
   assert scalars["val/tiny/psnr_y"] == val_rows[-1]["val/tiny/psnr_y"]
   # Latest one plus the best by validation PSNR-Y.
   best = max(val_rows, key=lambda r: r["val/tiny/psnr_y"])["step"]
@@ -52,18 +57,58 @@ def test_run_writes_checkpoints_metrics_and_run_info(tiny_config, tmp_path):
   assert list(tmp_path.glob("events.out.tfevents.*")), "TensorBoard events"
 
 
-def test_init_from_copies_another_runs_params(tiny_config, tmp_path):
-  tiny_config.train.num_steps = 2
-  trainer.train_and_evaluate(tiny_config, str(tmp_path / "source"))
-  follow = tiny_config.copy_and_resolve_references()
+def _recording_fresh_init(monkeypatch):
+  """A list that receives (on the host) the fresh parameters each run starts from, before any
+  step: trainer.setup, wrapped."""
+  fresh, real = [], trainer.setup
+
+  def setup(config):
+    run = real(config)
+    fresh.append(jax.device_get(run.state.params))
+    return run
+  monkeypatch.setattr(trainer, "setup", setup)
+  return fresh
+
+
+def _far_from_init(fresh, source):
+  """Every leaf of the source run's validated parameters (its EMA or raw weights,
+  checkpoint.load_generator) is more than 1e-3 from `fresh`, the follow run's own fresh init: an
+  init_from that copied nothing would miss by that much, 10⁶ times the 1e-9 tolerance of
+  _starts_equal."""
+  gaps = jax.tree.leaves(jax.tree.map(lambda a, b: float(np.abs(a - b).max()), source, fresh))
+  assert min(gaps) > 1e-3, gaps
+
+
+def _source_config(tiny_config):
+  """Two Adam steps of 1e-2 (each moves every weight by about the learning rate) and an EMA of
+  decay 0.5: its parameters sit ~1e-2 from the fresh init and ~1e-2 from the raw parameters."""
+  source = tiny_config.copy_and_resolve_references()
+  source.train.num_steps = 2
+  source.optim.learning_rate = 1e-2
+  source.train.ema_decay = 0.5
+  return source
+
+
+def _starts_equal(source, params):
+  """The follow run trains 2 steps at learning rate 1e-12: Adam moves a weight by ≤ ~1e-12 a
+  step, so its parameters are the source's validated ones to within 1e-9 (float32 rounding of
+  w ± 2e-12 adds at most as much again)."""
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(b, a, rtol=0, atol=1e-9), source, params)
+
+
+def test_init_from_copies_another_runs_params(tiny_config, tmp_path, monkeypatch):
+  fresh = _recording_fresh_init(monkeypatch)
+  source = _source_config(tiny_config)
+  trainer.train_and_evaluate(source, str(tmp_path / "source"))
+  follow = source.copy_and_resolve_references()
   follow.init_from = str(tmp_path / "source")
   follow.optim.learning_rate = 1e-12  # parameters barely move: they must start equal
   follow.train.ema_decay = 0.0
   trainer.train_and_evaluate(follow, str(tmp_path / "follow"))
   _, src, _ = checkpoint.load_generator(str(tmp_path / "source"))  # what the run validated
   _, dst = _params(tmp_path / "follow")
-  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-6),
-               src["params"], dst["params"])
+  _far_from_init(fresh[1], src["params"])
+  _starts_equal(src["params"], dst["params"])
 
 
 def _train_rows(workdir):

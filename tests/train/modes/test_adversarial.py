@@ -178,10 +178,22 @@ def test_missing_vgg_file_fails_in_one_line_before_compiling(tmp_path):
   assert "Compiled the train step" not in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_init_from_a_psnr_run_starts_the_generator_there(tiny_config, tmp_path):
-  tiny_config.train.num_steps = 2
-  trainer.train_and_evaluate(tiny_config, str(tmp_path / "psnr"))
-  follow = tiny_config.copy_and_resolve_references()
+def test_init_from_a_psnr_run_starts_the_generator_there(tiny_config, tmp_path, monkeypatch):
+  # As test_trainer's init_from test: two Adam steps of 1e-2 and an EMA of decay 0.5 put the
+  # source's EMA ~1e-2 from a fresh init; the generator must start at it to within 1e-9.
+  psnr = tiny_config.copy_and_resolve_references()
+  psnr.train.num_steps = 2
+  psnr.optim.learning_rate = 1e-2
+  psnr.train.ema_decay = 0.5
+  fresh, real_setup = [], trainer.setup
+
+  def recording_setup(config):  # each run's fresh generator, before its first step
+    run = real_setup(config)
+    fresh.append(jax.device_get(run.state.params))
+    return run
+  monkeypatch.setattr(trainer, "setup", recording_setup)
+  trainer.train_and_evaluate(psnr, str(tmp_path / "psnr"))
+  follow = psnr.copy_and_resolve_references()
   follow.init_from = str(tmp_path / "psnr")
   follow.data.hr_patch = 32
   follow.train.mode = "adversarial"
@@ -192,7 +204,13 @@ def test_init_from_a_psnr_run_starts_the_generator_there(tiny_config, tmp_path):
   trainer.train_and_evaluate(follow, str(tmp_path / "gan"))
   _, src, _ = checkpoint.load_generator(str(tmp_path / "psnr"))  # what the run validated
   _, dst, _ = checkpoint.load_run(str(tmp_path / "gan"))
-  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-6),
+  # The GAN run's own fresh generator, what an init_from that copied nothing would leave, is
+  # more than 1e-3 from the source's parameters in every leaf: 10⁶ times the tolerance below.
+  gaps = jax.tree.leaves(jax.tree.map(lambda a, b: float(np.abs(a - b).max()),
+                                      src["params"], fresh[1]))
+  assert min(gaps) > 1e-3, gaps
+  # lr 1e-12 for 2 steps: Adam moves a weight by ≤ ~2e-12, float32 rounding adds ≤ as much.
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(b, a, rtol=0, atol=1e-9),
                src["params"], dst["params"])
   assert jax.tree.leaves(dst["disc_params"])
 
