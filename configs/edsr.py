@@ -20,6 +20,7 @@ def get_config(arg=None):
   c.model.num_blocks = 32 if size else 16
   c.model.features = 256 if size else 64
   c.model.res_scale = 0.1 if size else 1.0
+  c.model.img_range = 255.0  # the reference's pixel range (rgb_range / img_range 255)
   c.model.bicubic_skip = False
   c.model.scan_mode = "auto"  # blocks compiled once, in a loop (unrolled: CPU training steps)
   # The paper's dense 3×3 residual convolutions; 'grouped' (with groups) or

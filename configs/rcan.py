@@ -18,6 +18,7 @@ def get_config(arg=None):
   c.model.num_blocks = 20
   c.model.features = 64
   c.model.reduction = 16
+  c.model.img_range = 255.0  # the reference's pixel range (rgb_range / img_range 255)
   c.model.scan_mode = "auto"  # blocks compiled once, in a loop (unrolled: CPU training steps)
   c.data.hr_patch = 48 * c.scale
   c.train.batch_size = 16

@@ -19,6 +19,7 @@ def get_config(arg=None):
   c.model.num_layers = 8
   c.model.growth = 64
   c.model.features = 64
+  c.model.img_range = 255.0  # the reference's pixel range (rgb_range / img_range 255)
   c.data.hr_patch = _LR_PATCH[name] * c.scale
   c.train.loss = "l1"
   return c

@@ -30,18 +30,6 @@ from sr_jax.train import checkpoint
 _CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
 
 
-def _from_range_255(path: str, value: np.ndarray) -> np.ndarray:
-  """EDSR and RCAN are trained on [0, 255] (rgb_range / img_range 255), these models on [0, 1].
-
-  ReLU networks are positively homogeneous, so dividing every bias by 255 scales the whole
-  residual path by 1/255; only channel attention's sigmoid must see unscaled logits, so its
-  up-projection keeps its bias and takes a 255× kernel instead.
-  """
-  if "ChannelAttention_0/Conv_1/" in path:
-    return value * 255 if path.endswith("kernel") else value
-  return value / 255 if path.endswith("bias") else value
-
-
 @dataclasses.dataclass(frozen=True)
 class Layout:
   """How one architecture's PyTorch module paths map onto its Flax module paths."""
@@ -49,7 +37,6 @@ class Layout:
   # function of the match); the first rule that matches wins.
   rules: tuple[tuple[str, str | Callable[[re.Match], str]], ...]
   skip: str = "$^"  # PyTorch entries with no Flax counterpart (buffers, fixed mean shifts)
-  rescale: Callable[[str, np.ndarray], np.ndarray] | None = None
 
 
 def _every_other(template: str) -> Callable[[re.Match], str]:
@@ -73,7 +60,7 @@ LAYOUTS = {
         (r"body\.\d+|conv_after_body", "body_end"),
         (r"(?:tail\.0|upsample)\.(\d+)", _every_other("upsample/Conv_{}")),
         (r"tail\.1|conv_last", "tail"),
-    ), skip=_MEAN_SHIFT, rescale=_from_range_255),
+    ), skip=_MEAN_SHIFT),
     # RCAN-PyTorch: body.G.body.B.body.{0,2} convs and .3.conv_du.{0,2} channel attention,
     # body.G.body.<blocks> the group's end conv, body.<groups> the body's.
     "rcan": Layout((
@@ -85,7 +72,7 @@ LAYOUTS = {
         (r"body\.\d+", "body_end"),
         (r"tail\.0\.(\d+)", _every_other("upsample/Conv_{}")),
         (r"tail\.1", "tail"),
-    ), skip=_MEAN_SHIFT, rescale=_from_range_255),
+    ), skip=_MEAN_SHIFT),
     # ESRGAN's first release (model.0, model.1.sub.N.RDB1.conv1.0, model.1.sub.<blocks>,
     # model.3/6/8/10), its later one (RRDB_trunk, trunk_conv, upconv1/2, HRconv) and BasicSR.
     "rrdbnet": Layout((
@@ -223,8 +210,6 @@ def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -
                  for b in np.ndindex(*spec.shape[:depth]) if b not in done]
   if problems:
     raise ValueError(f"the weights do not fit the config's {arch}:\n  " + "\n  ".join(problems))
-  if layout.rescale:
-    params = {k: layout.rescale(k, v) for k, v in params.items()}
   return traverse_util.unflatten_dict(params, sep="/")
 
 

@@ -46,14 +46,15 @@ def _template(arch, scale, **model):
   return convert.model_template(models.build_model(arch, scale=scale, **model))
 
 
-def test_edsr_official_keys_land_transposed_and_rescaled_to_unit_range():
+def test_edsr_official_keys_land_transposed_and_unchanged_at_the_models_pixel_range():
   sd = edsr_official(np.random.default_rng(0), 4)
   params = convert.convert_state_dict("edsr", sd, _template("edsr", 4, num_blocks=2, features=F))
   np.testing.assert_array_equal(params["head"]["kernel"], sd["head.0.weight"].transpose(2, 3, 1, 0))
   np.testing.assert_array_equal(params["block"]["Conv_1"]["kernel"][1, 1, 2, 3, 4],  # block 1
                                 sd["body.1.body.2.weight"][4, 3, 1, 2])
-  np.testing.assert_allclose(params["upsample"]["Conv_1"]["bias"], sd["tail.0.2.bias"] / 255)
-  np.testing.assert_allclose(params["tail"]["bias"], sd["tail.1.bias"] / 255)
+  # The model works at EDSR-PyTorch's rgb_range 255 (its img_range): biases load as they are.
+  np.testing.assert_array_equal(params["upsample"]["Conv_1"]["bias"], sd["tail.0.2.bias"])
+  np.testing.assert_array_equal(params["tail"]["bias"], sd["tail.1.bias"])
 
 
 def test_edsr_basicsr_keys_and_module_prefix_give_the_same_params():
@@ -178,10 +179,11 @@ def test_converted_run_is_what_evaluate_loads(tmp_path):
   config, state, step = checkpoint.load_run(str(run))
   assert (config.model.name, config.scale, config.model.num_blocks, step) == ("edsr", 2, 2, 0)
 
-  # The Flax params, by hand: OIHW → HWIO kernels, biases /255 (the [0, 1] range), the two
-  # blocks stacked on a leading axis (scanned), the mean shifts fixed in the model.
+  # The Flax params, by hand: OIHW → HWIO kernels, biases as they are (the model's img_range
+  # is EDSR-PyTorch's 255), the two blocks stacked on a leading axis (scanned), the mean shifts
+  # fixed in the model.
   def conv(name):
-    return {"kernel": sd[f"{name}.weight"].transpose(2, 3, 1, 0), "bias": sd[f"{name}.bias"] / 255}
+    return {"kernel": sd[f"{name}.weight"].transpose(2, 3, 1, 0), "bias": sd[f"{name}.bias"]}
   blocks = [[conv(f"body.{i}.body.{j}") for i in range(2)] for j in (0, 2)]
   expected = {"head": conv("head.0"), "body_end": conv("body.2"), "tail": conv("tail.1"),
               "upsample": {"Conv_0": conv("tail.0.0")},

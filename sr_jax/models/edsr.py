@@ -48,12 +48,16 @@ class EDSR(nn.Module):
   conv: str = "standard"
   groups: int = 1
   dilation: int = 1
+  # Inputs (mean-shifted) are scaled to [0, img_range] inside, outputs back: 255 trains in the
+  # references' pixel range (EDSR-PyTorch and RCAN's rgb_range, BasicSR's img_range), and loads
+  # their weights as they are.
+  img_range: float = 255.0
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, lr, train: bool = False):
     check_conv(self.conv, self.groups, self.dilation, self.features)
-    x = shift_mean(lr, -1.0, self.channels).astype(self.dtype)
+    x = (shift_mean(lr, -1.0, self.channels) * self.img_range).astype(self.dtype)
     x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="head")(x)
     y = chain(lambda name: ResBlock(self.features, self.res_scale, self.dtype, self.conv,
                                     self.groups, self.dilation, name=name),
@@ -63,7 +67,7 @@ class EDSR(nn.Module):
     x = SubPixelUpsampler(self.scale, self.features, self.dtype, name="upsample")(x)
     tail_init = nn.initializers.zeros if self.bicubic_skip else nn.initializers.lecun_normal()
     x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, kernel_init=tail_init,
-                name="tail")(x).astype(jnp.float32)
+                name="tail")(x).astype(jnp.float32) / self.img_range
     if self.bicubic_skip:
       return x + imresize.resize_jax(lr, self.scale)
     return shift_mean(x, 1.0, self.channels)

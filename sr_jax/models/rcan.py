@@ -59,11 +59,15 @@ class RCAN(nn.Module):
   features: int = 64
   reduction: int = 16
   scan_mode: str = "auto"  # common.chain over groups, and over the RCABs of a group
+  # Inputs (mean-shifted) are scaled to [0, img_range] inside, outputs back: 255 trains in the
+  # references' pixel range (EDSR-PyTorch and RCAN's rgb_range, BasicSR's img_range), and loads
+  # their weights as they are.
+  img_range: float = 255.0
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, lr, train: bool = False):
-    x = shift_mean(lr, -1.0, self.channels).astype(self.dtype)
+    x = (shift_mean(lr, -1.0, self.channels) * self.img_range).astype(self.dtype)
     x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="head")(x)
     unroll = unroll_blocks(self.scan_mode, train)
     y = chain(lambda name: ResidualGroup(self.features, self.num_blocks, self.reduction, unroll,
@@ -72,4 +76,4 @@ class RCAN(nn.Module):
     x = x + nn.Conv(self.features, (3, 3), dtype=self.dtype, name="body_end")(y)
     x = SubPixelUpsampler(self.scale, self.features, self.dtype, name="upsample")(x)
     x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="tail")(x)
-    return shift_mean(x.astype(jnp.float32), 1.0, self.channels)
+    return shift_mean(x.astype(jnp.float32) / self.img_range, 1.0, self.channels)

@@ -35,11 +35,14 @@ class RDN(nn.Module):
   num_layers: int = 8  # C
   growth: int = 64  # G
   features: int = 64  # G0
+  # Inputs (mean-shifted) are scaled to [0, img_range] inside, outputs back: 255 trains in the
+  # reference's pixel range (RDN's Torch code, EDSR-PyTorch's rgb_range).
+  img_range: float = 255.0
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, lr, train: bool = False):
-    x = shift_mean(lr, -1.0, self.channels).astype(self.dtype)
+    x = (shift_mean(lr, -1.0, self.channels) * self.img_range).astype(self.dtype)
     f1 = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="sfe1")(x)
     x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="sfe2")(f1)
     outs = []
@@ -51,4 +54,4 @@ class RDN(nn.Module):
     x = x + f1
     x = SubPixelUpsampler(self.scale, self.growth, self.dtype, name="upsample")(x)
     x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="tail")(x)
-    return shift_mean(x.astype(jnp.float32), 1.0, self.channels)
+    return shift_mean(x.astype(jnp.float32) / self.img_range, 1.0, self.channels)

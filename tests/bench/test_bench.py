@@ -59,4 +59,4 @@ def test_torch_flag_without_torch_fails_in_one_line():
                          "--torch", "--results="], cwd=REPO, capture_output=True, text=True)
   assert proc.returncode == 1
   assert proc.stderr.strip().splitlines()[-1] == (
-      "error: --torch needs PyTorch: pip install 'sr_jax[bench]'")
+      "error: --torch needs torch: pip install 'sr_jax[bench]'")
