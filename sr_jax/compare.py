@@ -1,9 +1,10 @@
-"""python -m sr_jax.compare --hr=IMG --scale=S --workdirs=W1,W2 [--labels=A,B] [--box=x,y,w,h]
-    [--zoom=Z] [--degradation=bicubic|bd|dn] --out=cmp.png
+"""python -m sr_jax.compare --hr=IMG --scale=S [--workdir=W1,W2] [--weights=F1,...] [--model=M,...]
+    [--labels=A,B] [--box=x,y,w,h] [--zoom=Z] [--degradation=bicubic|bd|dn] --out=cmp.png
 
 A comparison figure as SR papers print them, in one row: the HR image (downsized to the row's
 height if taller) with the crop box in red, then the box zoomed (nearest neighbour) from HR,
-MATLAB bicubic and each run's SR (its EMA parameters when it has them, latest checkpoint).
+MATLAB bicubic and each method's SR: training runs (the parameters their validation chose, latest
+checkpoint), weights files and official releases (sr_jax.inference), in that order.
 Under each crop: its label and the PSNR-Y / SSIM-Y of the WHOLE image, exactly the per-image
 numbers `python -m sr_jax.evaluate --hr_dir=<folder holding only IMG>` prints (same loading,
 Benchmark and padding). The numbers also go to cmp.json beside the figure.
@@ -73,12 +74,14 @@ def parse_box(box: list[str] | None, hr: np.ndarray) -> tuple[int, int, int, int
   return x0, y0, bw, bh
 
 
-def load_runs(workdirs: list[str], scale: int) -> list[inference.Generator]:
-  """Each run's generator, checked to be of `scale` before anything compiles."""
-  runs = [inference.from_run(workdir) for workdir in workdirs]
-  for generator in runs:
+def load_methods(scale: int) -> list[inference.Generator]:
+  """Every generator the flags name, each checked to be of `scale` before anything compiles."""
+  generators = inference.all_from_flags()
+  if not generators:
+    raise config_lib.ConfigError("name a method: --workdir, --weights or --model")
+  for generator in generators:
     inference.check_scale(generator, scale)
-  return runs
+  return generators
 
 
 def evaluate_image(sample: benchmark.Sample, predict, variables, scale: int):
@@ -140,25 +143,28 @@ def define_flags():
   others whose flags share these names (evaluate's --scale, prepare's --out)."""
   flags.DEFINE_string("hr", None, "The HR image.")
   flags.DEFINE_integer("scale", None, "Upscaling factor; every run must have been trained at it.")
-  flags.DEFINE_list("workdirs", None, "Training runs to compare (latest checkpoints).")
-  flags.DEFINE_list("labels", None, "A label per run (default: the workdirs' folder names).")
+  inference.define_flags(multiple=True)
+  flags.DEFINE_list("labels", None, "A label per method, in the order workdirs, weights, models "
+                    "(default: their folder, file or release names).")
   flags.DEFINE_list("box", None, "Crop x,y,w,h in HR pixels (default: the most textured square).")
   flags.DEFINE_integer("zoom", None, "Nearest-neighbour zoom of the crops (default: ≤256 px).")
   flags.DEFINE_enum("degradation", "bicubic", list(benchmark.DEGRADATIONS),
                     "How LR is made from HR, as in sr_jax.evaluate.")
   flags.DEFINE_string("out", None, "The figure (PNG); the numbers go beside it as .json.")
-  flags.mark_flags_as_required(["hr", "scale", "workdirs", "out"])
+  flags.mark_flags_as_required(["hr", "scale", "out"])
   flags.register_validator("zoom", lambda z: z is None or z >= 1, "--zoom must be at least 1")
 
 
 def main(argv):
   del argv
   scale = FLAGS.scale
-  labels = FLAGS.labels or [os.path.basename(os.path.normpath(w)) for w in FLAGS.workdirs]
-  if len(labels) != len(FLAGS.workdirs):
-    sys.exit(f"error: --labels has {len(labels)} entries for {len(FLAGS.workdirs)} workdirs")
+  inference.list_models_if_asked()
   samples = {3: load_sample(FLAGS.hr, scale, 3, FLAGS.degradation)}
-  runs = load_runs(FLAGS.workdirs, scale)
+  runs = load_methods(scale)
+  labels = FLAGS.labels or [os.path.basename(os.path.normpath(g.source)).split(".")[0]
+                            for g in runs]
+  if len(labels) != len(runs):
+    sys.exit(f"error: --labels has {len(labels)} entries for {len(runs)} methods")
   for generator in runs:
     if generator.channels not in samples:
       samples[generator.channels] = load_sample(FLAGS.hr, scale, generator.channels,

@@ -14,8 +14,8 @@ import ml_collections
 
 from sr_jax import models
 from sr_jax.data import degradations, images, pipeline, sources
-from sr_jax.losses import adversarial, perceptual, pixel
-from sr_jax.models import discriminators, vgg
+from sr_jax.losses import perceptual, pixel
+from sr_jax.models import vgg
 from sr_jax.models.common import SCAN_MODES, conv_problem
 
 SCHEDULES = ("constant", "multistep", "cosine", "cosine_restarts")

@@ -1,16 +1,17 @@
-"""python -m sr_jax.convert --arch=NAME --src=FILE.pth --dst=DIR [--scale=S]
-    [--config=configs/NAME.py:preset]
+"""python -m sr_jax.convert --src=FILE --dst=DIR [--config=RECIPE[:PRESET]]
 
-Loads pretrained PyTorch weights (the official repositories' or BasicSR's key names) into the
-Flax model of a config and writes them as a run in DIR: `python -m sr_jax.evaluate
---workdir=DIR` evaluates it and `--config.init_from=DIR` fine-tunes from it. The config
-(default: configs/NAME.py:xS) must describe the file's architecture (blocks, features, ...);
-every key that maps nowhere, parameter left without a value or shape that differs is reported.
+Writes pretrained PyTorch weights (a .pth, .safetensors or .npz state_dict in the official
+repositories' or BasicSR's key names) as a run in DIR, with a model card: `python -m
+sr_jax.evaluate --workdir=DIR` evaluates it and `--config.init_from=DIR` fine-tunes from it.
+Without --config the architecture and its hyper-parameters are read from the file's keys and
+shapes (sr_jax.weights, which every tool's --weights=FILE also uses); --config names them for
+architectures without a detector (its model must then match the file). Every key that maps
+nowhere, parameter left without a value or shape that differs is reported.
+
+`LAYOUTS` are the key mappings: per architecture, regexes from PyTorch module paths to Flax ones.
 """
 import dataclasses
-import pathlib
 import re
-import sys
 from typing import Callable
 
 from absl import flags
@@ -19,15 +20,11 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 from ml_collections import config_flags
-from ml_collections.config_flags.config_flags import ConfigFileFlagParser
 import numpy as np
 
-from sr_jax import cli, extras
+from sr_jax import cli, download, models
 from sr_jax import config as config_lib
-from sr_jax import models
-from sr_jax.train import checkpoint
 
-_CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +130,7 @@ LAYOUTS = {
 LAYOUTS["carn_m"] = LAYOUTS["carn"]
 
 
-def _flax_module(layout: Layout, module: str) -> str | None:
+def flax_module(layout: Layout, module: str) -> str | None:
   for pattern, target in layout.rules:
     m = re.fullmatch(pattern, module)
     if m:
@@ -177,7 +174,7 @@ def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -
     if re.fullmatch(layout.skip, key):
       continue
     module, _, leaf = key.rpartition(".")
-    path = _flax_module(layout, module)
+    path = flax_module(layout, module)
     if path is None:
       problems.append(f"{key}: maps to no {arch} parameter")
       continue
@@ -213,58 +210,51 @@ def convert_state_dict(arch: str, state_dict: dict[str, np.ndarray], template) -
   return traverse_util.unflatten_dict(params, sep="/")
 
 
-def read_state_dict(path: str) -> dict[str, np.ndarray]:
-  """A .pth (torch) or .npz file's state_dict as NumPy arrays; BasicSR's {'params_ema': …}
-  or {'params': …} wrapper is unwrapped (the EMA weights when both are there)."""
-  if not pathlib.Path(path).is_file():
-    raise FileNotFoundError(f"{path}: no such weights file")
-  if path.endswith(".npz"):
-    return dict(np.load(path))
-  torch = extras.require("torch", "torch", f"reading {path}")
-  raw = torch.load(path, map_location="cpu", weights_only=True)
-  raw = raw.get("params_ema", raw.get("params", raw))
-  return {k: v.float().numpy() for k, v in raw.items()}
-
-
 def model_template(model) -> dict:
   """The model's Flax params as shapes (nothing allocated)."""
   lr = jax.ShapeDtypeStruct((1, 16, 16, model.channels), jnp.float32)
   return jax.eval_shape(model.init, jax.random.key(0), lr)["params"]
 
 
-def convert(arch: str, src: str, dst: str, config: ml_collections.ConfigDict) -> None:
-  """Writes `src` as a run in `dst`: its config and a checkpoint holding only the params."""
-  if config.model.name != arch:
-    raise config_lib.ConfigError(f"config.model.name is {config.model.name!r}, not {arch!r}")
+def convert_with_config(state_dict: dict, config: ml_collections.ConfigDict) -> dict:
+  """The Flax params of `config`'s model from a state_dict in its architecture's layout."""
+  arch = config.model.name
+  if arch not in LAYOUTS:
+    raise config_lib.ConfigError(f"config.model.name: no conversion for {arch!r} (known: "
+                                 f"{', '.join(sorted(LAYOUTS))})")
   config_lib.validate_model(config)
-  params = convert_state_dict(arch, read_state_dict(src),
-                              model_template(models.from_config(config)))
-  ckpt = checkpoint.Checkpointer(dst, config)
-  ckpt.save(0, {"params": params, "ema_params": None, "model_state": {}}, None, force=True)
-  ckpt.close()
+  return convert_state_dict(arch, state_dict, model_template(models.from_config(config)))
 
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("arch", None, sorted(LAYOUTS), "Architecture of the PyTorch weights.")
-flags.DEFINE_string("src", None, "PyTorch weights (.pth, or a .npz of the state_dict).")
-flags.DEFINE_string("dst", None, "Run directory to write.")
-flags.DEFINE_integer("scale", None, "Upscaling factor (default: the config's).")
-config_flags.DEFINE_config_file("config", None, "Model recipe; default configs/ARCH.py:xSCALE.")
-flags.mark_flags_as_required(["arch", "src", "dst"])
+
+
+def define_flags():
+  """The CLI's flags, defined only when run as a program: tools import this module beside others
+  whose flags share these names."""
+  flags.DEFINE_string("src", None, "Weights: .pth (needs torch), .safetensors or .npz.")
+  flags.DEFINE_string("dst", None, "Run directory to write.")
+  config_flags.DEFINE_config_file("config", None, "The model, when the file's architecture has "
+                                  "no detector: RECIPE[:PRESET] (e.g. carn:x4).")
+  flags.mark_flags_as_required(["src", "dst"])
 
 
 def main(argv):
   del argv
-  config = FLAGS.config or ConfigFileFlagParser("config").parse(
-      f"{_CONFIGS / FLAGS.arch}.py" + (f":x{FLAGS.scale}" if FLAGS.scale else ""))
-  if FLAGS.scale and FLAGS.scale != config.scale:
-    sys.exit(f"error: --scale={FLAGS.scale}, but the config's scale is {config.scale}")
-  try:
-    convert(FLAGS.arch, FLAGS.src, FLAGS.dst, config)
-  except (ValueError, FileNotFoundError) as e:
-    sys.exit(f"error: {e}")
-  print(f"{FLAGS.dst}: {FLAGS.arch} x{config.scale} from {FLAGS.src}")
+  from sr_jax import weights  # pylint: disable=g-import-not-at-top  (weights imports this module)
+  state_dict = weights.read_state_dict(FLAGS.src)
+  digest = download.sha256_file(FLAGS.src)
+  if FLAGS.config:
+    config = FLAGS.config
+    params = convert_with_config(state_dict, config)
+  else:
+    config, params = weights.recognise(state_dict, FLAGS.src)
+  card = {"source": FLAGS.src, "sha256": digest, "architecture": config.model.name,
+          "model": dict(config.model), "scale": config.scale, "channels": config.channels}
+  weights.write_run(FLAGS.dst, config, params, card)
+  print(f"{FLAGS.dst}: {config.model.name} x{config.scale} from {FLAGS.src}")
 
 
 if __name__ == "__main__":
+  define_flags()
   cli.run(main)

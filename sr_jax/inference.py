@@ -13,14 +13,16 @@ the run keeps one, unless the raw weights validated better while the EMA was sti
 """
 import dataclasses
 import functools
+import sys
 from typing import Any, Callable
 
+from absl import flags
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
 
-from sr_jax import models
+from sr_jax import models, weights
 from sr_jax.train import checkpoint
 
 Predict = Callable[[Any, jax.Array], jax.Array]
@@ -52,8 +54,9 @@ class Generator:
   """A generator ready to predict: what it is (its config), its variables, where it came from."""
   config: ml_collections.ConfigDict
   variables: dict
-  source: str  # the workdir (or weights file) it was loaded from
+  source: str  # what the user named: a workdir, a weights file, a release
   step: int | None = None
+  run: str = ""  # the run directory it was loaded from (a workdir, or converted weights' cache)
 
   @property
   def scale(self) -> int:
@@ -68,6 +71,11 @@ class Generator:
     return models.from_config(self.config)
 
   @property
+  def size_multiple(self) -> int:
+    """What the LR sides must be multiples of (the padding inference may add, no more)."""
+    return models.size_multiple(self.model)
+
+  @property
   def predict(self) -> Predict:
     return predict_fn(self.model)
 
@@ -80,15 +88,98 @@ class Generator:
     at = f", step {self.step}" if self.step is not None else ""
     return f"{self.source}: {self.config.model.name} x{self.scale}{at}"
 
+  @property
+  def card(self) -> dict:
+    """The model card: where the weights came from (file, sha256, release, licence, citation,
+    training data), what they are, and the evaluations recorded so far."""
+    card = checkpoint.read_card(self.run)
+    return card or {"source": self.source, "architecture": self.config.model.name,
+                    "model": dict(self.config.model), "scale": self.scale, "step": self.step}
+
 
 def from_run(workdir: str, step: int | None = None) -> Generator:
   """A training run's generator at `step` (default: the latest checkpoint), with the parameters
   its validation judged better there (sr_jax.train.checkpoint.load_generator)."""
   config, variables, step = checkpoint.load_generator(workdir, step)
-  return Generator(config, variables, str(workdir), step)
+  return Generator(config, variables, str(workdir), step, str(workdir))
 
 
 def check_scale(generator: Generator, scale: int | None, flag: str = "--scale") -> None:
   """ConfigError when a command asks for another scale than the generator's."""
   if scale:
     checkpoint.check_matches(generator.source, generator.config, {"scale": scale}, flag)
+
+
+def from_weights(path: str) -> Generator:
+  """A PyTorch/safetensors/npz state_dict file's generator: recognised, converted once (cached by
+  its sha256, sr_jax.weights) and loaded from there."""
+  generator = from_run(str(weights.converted_run(path)))
+  return dataclasses.replace(generator, source=str(path), step=None)
+
+
+def from_release(name: str, denoise_strength: float | None = None,
+                 mirror: str | None = None) -> Generator:
+  """An official release's generator (sr_jax.pretrained_catalog), downloaded once."""
+  generator = from_run(str(weights.release_run(name, denoise_strength, mirror)))
+  return dataclasses.replace(generator, source=name, step=None)
+
+
+def load(workdir: str | None = None, weights_file: str | None = None, model: str | None = None,
+         step: int | None = None, denoise_strength: float | None = None,
+         mirror: str | None = None) -> Generator:
+  """The generator a command names with exactly one of --workdir, --weights and --model."""
+  given = [f for f, v in (("--workdir", workdir), ("--weights", weights_file), ("--model", model))
+           if v]
+  if len(given) != 1:
+    from sr_jax.config import ConfigError  # pylint: disable=g-import-not-at-top
+    raise ConfigError("give exactly one of --workdir, --weights and --model"
+                      + (f" (got {' and '.join(given)})" if given else ""))
+  if workdir:
+    return from_run(workdir, step)
+  if weights_file:
+    return from_weights(weights_file)
+  if denoise_strength is not None and not model:
+    from sr_jax.config import ConfigError  # pylint: disable=g-import-not-at-top
+    raise ConfigError("--denoise_strength mixes a release with its weak-denoise companion: "
+                      "use it with --model")
+  return from_release(model, denoise_strength, mirror)
+
+
+def record_evaluation(generator: Generator, set_name: str, mean: dict, protocol: str) -> None:
+  """Adds a set's mean metrics to the generator's model card (kept in its run directory)."""
+  card = generator.card
+  card.setdefault("evaluation", {})[set_name] = {**{k: round(float(v), 4) for k, v in
+                                                    mean.items()}, "protocol": protocol}
+  checkpoint.write_card(generator.run, card)
+
+
+def define_flags(multiple: bool = False) -> None:
+  """--workdir, --weights, --model (comma-separated lists if `multiple`), --step, --mirror and
+  --list_models: how every tool names the generator(s) it uses."""
+  define = flags.DEFINE_list if multiple else flags.DEFINE_string
+  define("workdir", None, "A training run (its latest checkpoint unless --step).")
+  define("weights", None, "A state_dict file: PyTorch .pth, .safetensors or .npz, in the "
+         "official repositories' or BasicSR's key names (converted once, cached).")
+  define("model", None, "An official release by name, downloaded once (see --list_models).")
+  flags.DEFINE_integer("step", None, "The run's checkpoint step (default: the latest).")
+  flags.DEFINE_string("mirror", None, "Download --model files from MIRROR/<file name>.")
+  flags.DEFINE_bool("list_models", False, "List the releases --model knows, and exit.")
+
+
+def list_models_if_asked() -> None:
+  if flags.FLAGS.list_models:
+    print(weights.listing())
+    sys.exit(0)
+
+
+def from_flags(denoise_strength: float | None = None) -> Generator:
+  """The generator named by exactly one of --workdir, --weights and --model."""
+  f = flags.FLAGS
+  return load(f.workdir, f.weights, f.model, f.step, denoise_strength, f.mirror)
+
+
+def all_from_flags() -> list[Generator]:
+  """Every generator the (list) flags name, runs first, then weights files, then releases."""
+  f = flags.FLAGS
+  return ([from_run(w, f.step) for w in f.workdir or ()] + [from_weights(w) for w in f.weights or ()]
+          + [from_release(m, mirror=f.mirror) for m in f.model or ()])

@@ -1,14 +1,19 @@
-"""python -m sr_jax.upscale --workdir=W --input=IMG_OR_DIR --output=DIR
-    [--tile=512 --tile_overlap=32] [--tile_batch=N] [--outscale=3.5] [--dtype=bfloat16]
-    [--overwrite] [--step=S]
+"""python -m sr_jax.upscale (--workdir=W [--step=S] | --weights=FILE | --model=NAME
+    [--denoise_strength=0.5]) --input=IMG_OR_DIR --output=DIR [--tile=512 --tile_overlap=32]
+    [--tile_batch=N] [--outscale=3.5] [--dtype=bfloat16] [--overwrite]
+python -m sr_jax.upscale --list_models
 
-Upscales photos with a trained run (its EMA parameters when it has them): one image, or every
+Upscales photos with a trained run (the parameters its validation chose), a weights file (a
+PyTorch/safetensors/npz state_dict, recognised and converted once: sr_jax.weights) or an official
+release by name (downloaded once; Real-ESRGAN's realesr-general-x4v3 with --denoise_strength
+mixes in its weak-denoise companion, as Real-ESRGAN does): one image, or every
 image under a folder (the suffixes the evaluation reads), written under --output at the same
 relative path as <stem>.png (16-bit TIFF stays TIFF). Photos keep their kind
 (sr_jax.data.photos): grayscale stays one channel, alpha is kept, 16-bit stays 16-bit.
 
 Tiling happens on the host, so a large image never has to fit on the device: LR tiles of
---tile (a multiple of the run's val.pad_multiple; a shorter image side is one tile)
+--tile (a multiple of the model's size multiple, 2 or 4 for pixel-unshuffling RRDBNets, else
+any; a shorter image side is one tile)
 overlapping by --tile_overlap are cut in NumPy, sent --tile_batch at a time and blended with
 predictors.blend_weights, the weights of evaluation's in-jit tiling. --tile=0 sends whole
 images. --outscale resizes the model's output (MATLAB bicubic) to round(outscale·size).
@@ -46,7 +51,7 @@ def super_resolve(apply: Apply, lr: np.ndarray, scale: int, tile: int, overlap: 
   """(H, W, C) LR → (H·scale, W·scale, C) float32 SR, assembled on the host.
 
   The LR is padded (symmetric, as the benchmark pads it) to multiples of `pad_multiple`
-  (SwinIR's windows need them) and cut into tile×tile tiles (tile 0, or a shorter side:
+  (pixel-unshuffling models need them; 1 pads nothing) and cut into tile×tile tiles (tile 0, or a shorter side:
   whole). Tiles go `tile_batch` at a time, the last batch padded with zeros, so every batch of
   an image has one shape: one compile per tile shape; an image that is one tile goes alone
   and compiles its own shape once. The next batch is dispatched before the previous one is
@@ -149,16 +154,18 @@ def plan(input_: str, output: str) -> tuple[list[tuple[pathlib.Path, pathlib.Pat
   return jobs, unreadable
 
 
-def run(workdir: str, input_: str, output: str, *, step: int | None, tile: int,
+def run(generator: Callable[[], inference.Generator], input_: str, output: str, *, tile: int,
         tile_overlap: int, tile_batch: int, outscale: float | None, dtype: str, overwrite: bool):
-  """The CLI's work, its flags as arguments; bad input raises ConfigError, DataError or
-  FileNotFoundError before anything compiles."""
+  """The CLI's work, its flags as arguments (the generator as a loader, called once the inputs
+  are known to be there); bad input raises ConfigError, DataError or FileNotFoundError before
+  anything compiles."""
   jobs, unreadable = plan(input_, output)
-  generator = inference.from_run(workdir, step)
+  generator = generator()
   config = generator.config
-  if tile % config.val.pad_multiple:
-    raise config_lib.ConfigError(f"--tile={tile}: must be a multiple of the run's "
-                                 f"val.pad_multiple, {config.val.pad_multiple}")
+  multiple = generator.size_multiple
+  if tile % multiple:
+    raise config_lib.ConfigError(f"--tile={tile}: must be a multiple of {multiple}, what "
+                                 f"{config.model.name} needs of its input sides")
   print(f"{generator.describe()}, {len(jobs)} images")
   for message in unreadable:
     print(f"skipped: {message}")
@@ -168,7 +175,7 @@ def run(workdir: str, input_: str, output: str, *, step: int | None, tile: int,
   upscaled = existing = 0
   with tqdm(jobs, unit="image") as files:
     sr = lambda lr: super_resolve(
-        apply, lr, config.scale, tile, tile_overlap, tile_batch, config.val.pad_multiple,
+        apply, lr, config.scale, tile, tile_overlap, tile_batch, multiple,
         lambda done, total: files.set_postfix_str(f"tile {done}/{total}"))
     for src, dst in files:
       if dst.exists() and not overwrite:
@@ -195,8 +202,9 @@ def run(workdir: str, input_: str, output: str, *, step: int | None, tile: int,
 def define_flags():
   """The CLI's flags, defined only when run as a program: tests import the module beside
   others whose flags share these names (evaluate's --workdir and --tile, prepare's --step)."""
-  flags.DEFINE_string("workdir", None, "The training run to upscale with.")
-  flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
+  inference.define_flags()
+  flags.DEFINE_float("denoise_strength", None, "With --model=realesr-general-x4v3: 0 keeps the "
+                     "noise (its weak-denoise companion), 1 removes it (Real-ESRGAN's option).")
   flags.DEFINE_string("input", None, "An image, or a folder of images (searched recursively).")
   flags.DEFINE_string("output", None, "Folder for the upscaled images.")
   flags.DEFINE_integer("tile", 512, "LR tile side (0: whole images).", lower_bound=0)
@@ -212,14 +220,17 @@ def define_flags():
       "--tile_overlap must be in [0, --tile)")
   flags.register_validator("outscale", lambda v: v is None or v > 0,
                            "--outscale must be positive")
-  flags.mark_flags_as_required(["workdir", "input", "output"])
 
 
 def main(argv):
   del argv
-  run(FLAGS.workdir, FLAGS.input, FLAGS.output, step=FLAGS.step, tile=FLAGS.tile,
-      tile_overlap=FLAGS.tile_overlap, tile_batch=FLAGS.tile_batch, outscale=FLAGS.outscale,
-      dtype=FLAGS.dtype, overwrite=FLAGS.overwrite)
+  inference.list_models_if_asked()
+  missing = [f"--{f}" for f in ("input", "output") if not FLAGS[f].value]
+  if missing:
+    raise config_lib.ConfigError(f"{' and '.join(missing)} required")
+  run(lambda: inference.from_flags(FLAGS.denoise_strength), FLAGS.input, FLAGS.output,
+      tile=FLAGS.tile, tile_overlap=FLAGS.tile_overlap, tile_batch=FLAGS.tile_batch,
+      outscale=FLAGS.outscale, dtype=FLAGS.dtype, overwrite=FLAGS.overwrite)
 
 
 if __name__ == "__main__":

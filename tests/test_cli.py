@@ -37,7 +37,7 @@ BAD_INPUTS = [
       "--output=O"], MISSING),
     (["sr_jax.upscale", "--workdir=W", f"--input={MISSING}", "--output=O"], MISSING),
     (["sr_jax.export", f"--workdir={MISSING}", "--out=O"], MISSING),
-    (["sr_jax.compare", f"--hr={MISSING}.png", "--scale=4", "--workdirs=W", "--out=O"],
+    (["sr_jax.compare", f"--hr={MISSING}.png", "--scale=4", "--workdir=W", "--out=O"],
      f"{MISSING}.png"),
     (["sr_jax.data.check", MISSING], MISSING),
 ]

@@ -10,10 +10,10 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from sr_jax import compare
+from sr_jax import compare, inference
 from sr_jax import config as config_lib
 from sr_jax.ops import imresize
-from sr_jax import inference
+from sr_jax.train import trainer
 
 
 def _start(module, *flags):
@@ -57,14 +57,14 @@ def test_figure_layout_and_numbers_equal_evaluate(tiny_config, tmp_path):
   Image.fromarray(hr).save(hr_file)
   hr = hr[:36]  # cropped to a multiple of the scale, 2
   box, zoom = (6, 4, 12, 10), 3
-  figure = _start("sr_jax.compare", f"--hr={hr_file}", "--scale=2", f"--workdirs={','.join(runs)}",
+  figure = _start("sr_jax.compare", f"--hr={hr_file}", "--scale=2", f"--workdir={','.join(runs)}",
                   "--labels=A,B", f"--box={','.join(map(str, box))}", f"--zoom={zoom}",
                   f"--out={out}")
   evaluations = [_start("sr_jax.evaluate", f"--hr_dir={tmp_path / 'hr'}", "--scale=2", source,
                         f"--json={tmp_path / f'eval{i}.json'}")
                  for i, source in enumerate(["--baseline=bicubic"] +
                                             [f"--workdir={r}" for r in runs])]
-  wrong_scale = _start("sr_jax.compare", f"--hr={hr_file}", "--scale=4", f"--workdirs={runs[0]}",
+  wrong_scale = _start("sr_jax.compare", f"--hr={hr_file}", "--scale=4", f"--workdir={runs[0]}",
                        f"--out={tmp_path / 'bad.png'}")
   code, stdout, stderr = _finish(figure)
   assert code == 0, stderr

@@ -199,7 +199,7 @@ def test_converted_run_is_what_evaluate_loads(tmp_path):
   out = _run("sr_jax.evaluate", f"--workdir={run}", f"--hr_dir={tmp_path / 'hr'}",
              "--self_ensemble", "--tile=8", "--tile_overlap=4", f"--json={tmp_path / 'out.json'}")
   assert "step 0, model edsr x2" in out.stdout
-  (row,) = json.loads((tmp_path / "out.json").read_text())["images"]
+  (row,) = json.loads((tmp_path / "out.json").read_text())["results"][0]["images"]
   assert row["name"] == "noise"
 
   # Reference: MATLAB-bicubic LR (tests/data/test_pipeline.py's integer ×1/2), padded

@@ -12,7 +12,7 @@ def _evaluate(hr_dir, out, degradation):
   subprocess.run([sys.executable, "-m", "sr_jax.evaluate", f"--hr_dir={hr_dir}", "--scale=2",
                   "--baseline=bicubic", f"--degradation={degradation}", f"--json={out}"],
                  capture_output=True, text=True, check=True)
-  return json.loads(out.read_text())["mean"]["psnr_y"]
+  return json.loads(out.read_text())["results"][0]["metrics"]["psnr_y"]
 
 
 def test_dn_is_deterministic_and_differs_from_bicubic(tmp_path):
@@ -31,11 +31,11 @@ def test_niqe_beside_psnr_and_missing_lpips_weights_in_one_line(tmp_path, shared
   run = lambda *flags: subprocess.run(
       [sys.executable, "-m", "sr_jax.evaluate", f"--hr_dir={shared_data('Set5', 'HR')}",
        "--scale=4", "--baseline=bicubic", *flags], capture_output=True, text=True, env=env)
-  proc = run("--niqe", f"--json={tmp_path / 'out.json'}")
-  mean = json.loads((tmp_path / "out.json").read_text())["mean"]
+  proc = run("--metrics=psnr,ssim,niqe", f"--json={tmp_path / 'out.json'}")
+  mean = json.loads((tmp_path / "out.json").read_text())["results"][0]["metrics"]
   assert proc.returncode == 0 and abs(mean["psnr_y"] - 28.42) < 0.05  # published bicubic ×4
   assert 5 < mean["niqe"] < 15  # bicubic blur: far from the pristine model's ~3
-  proc = run("--lpips=alex")
+  proc = run("--metrics=psnr,lpips", "--lpips_net=alex")
   assert proc.returncode != 0
   last = proc.stderr.strip().splitlines()[-1]
   assert "lpips_alex.npz" in last and "--lpips=alex --fetch" in last

@@ -179,15 +179,16 @@ def test_cli_upscales_a_folder(trained_run, tmp_path):
     assert (pixels.shape, pixels.dtype) == (shape, dtype), name
 
 
-_WHOLE_IMAGES = dict(step=None, tile=0, tile_overlap=0, tile_batch=1, outscale=None,
-                     dtype="float32", overwrite=False)
+_WHOLE_IMAGES = dict(tile=0, tile_overlap=0, tile_batch=1, outscale=None, dtype="float32",
+                     overwrite=False)
 
 
 def _upscale_in_process(workdir, input_, output, **flags):
   """upscale.run with these flags: (exit message or None, compilations)."""
   with CompileCounter() as counter:
     try:
-      upscale.run(str(workdir), str(input_), str(output), **{**_WHOLE_IMAGES, **flags})
+      upscale.run(lambda: inference.from_run(str(workdir)), str(input_), str(output),
+                  **{**_WHOLE_IMAGES, **flags})
       return None, counter.compiles
     except SystemExit as e:
       return str(e.code), counter.compiles
@@ -227,8 +228,24 @@ def test_bad_input_stops_in_one_line_before_compiling(saved_run, tmp_path):
   message, _ = run(input_=tmp_path / "cut.png")
   assert message.startswith(f"error: {tmp_path / 'cut.png'}: unreadable image")
   assert not (tmp_path / "o").exists()
-  message, compiles = run(tile=40)
-  assert message == "error: --tile=40: must be a multiple of the run's val.pad_multiple, 16"
+
+
+def test_a_tile_must_be_a_multiple_of_what_the_model_needs(tmp_path):
+  """A pixel-unshuffling RRDBNet (RealESRGAN_x2plus's layout) needs even LR sides."""
+  config = config_lib.default_config()
+  config.scale = 2
+  config.model.update(name="rrdbnet", num_blocks=1, features=8, growth=4, pixel_unshuffle=True)
+  model = models.from_config(config)
+  generator = inference.Generator(config, models.random_variables(model), "random")
+  assert generator.size_multiple == 2
+  Image.fromarray(_u8(_smooth(12, 20))).save(tmp_path / "a.png")
+  with pytest.raises(config_lib.ConfigError, match=r"^--tile=5: must be a multiple of 2, what "
+                     r"rrdbnet needs of its input sides$"):
+    upscale.run(lambda: generator, str(tmp_path / "a.png"), str(tmp_path / "o"),
+                **{**_WHOLE_IMAGES, "tile": 5})
+  upscale.run(lambda: generator, str(tmp_path / "a.png"), str(tmp_path / "o"),
+              **{**_WHOLE_IMAGES, "tile": 6, "tile_overlap": 2})
+  assert np.asarray(Image.open(tmp_path / "o" / "a.png")).shape == (24, 40, 3)
 
 
 def test_ema_parameters_and_bfloat16(saved_run, tmp_path):

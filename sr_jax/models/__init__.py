@@ -61,6 +61,13 @@ def from_config(config) -> nn.Module:
                      dtype=jnp.dtype(config.model.dtype), **kwargs)
 
 
+def size_multiple(model: nn.Module) -> int:
+  """What the LR height and width must be multiples of for `model` (1 for most; models that
+  space-to-depth their input say more). Inference pads the LR no further than this, so a
+  convolution's border sees the image's edge as in the reference implementations."""
+  return getattr(model, "size_multiple", 1)
+
+
 def random_variables(model: nn.Module, seed: int = 0):
   """Randomly initialised variables of `model`, for timing: parameter shapes do not depend on
   the input size, so a 16×16 input. The key is RngBitGenerator-based ('rbg'): XLA:CPU compiles

@@ -72,6 +72,11 @@ class RRDBNet(nn.Module):
   pixel_unshuffle: bool = False  # BasicSR's ×2 layout (see above)
   dtype: Any = jnp.float32
 
+  @property
+  def size_multiple(self) -> int:
+    """The LR sides must be multiples of this: the pixel-unshuffle factor."""
+    return 4 // self.scale if self.pixel_unshuffle else 1
+
   @nn.compact
   def __call__(self, lr, train: bool = False):
     conv = lambda width, name: nn.Conv(width, (3, 3), dtype=self.dtype, name=name)

@@ -43,7 +43,7 @@ def super_resolve(workdir: str, lrs: list[np.ndarray], scale: int) -> tuple[list
   inference.check_scale(generator, scale)
   config, step = generator.config, generator.step
   apply = generator.apply("float32")
-  model = lambda lr: upscale.super_resolve(apply, lr, scale, 0, 0, 1, config.val.pad_multiple)
+  model = lambda lr: upscale.super_resolve(apply, lr, scale, 0, 0, 1, generator.size_multiple)
   rgb = photos.Kind(bits=8, gray=False, alpha=False)
   return [imresize.to_uint8(255 * upscale.upscale_photo(
       lr / np.float32(255), rgb, model, config.channels, scale, scale)) for lr in lrs], step

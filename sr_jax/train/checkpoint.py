@@ -14,6 +14,7 @@ with what a command expects (resume, `init_from`, evaluation), made before anyth
 import contextlib
 import dataclasses
 import json
+import os
 import pathlib
 import shutil
 
@@ -262,3 +263,21 @@ def _host_record(workdir: str, step: int) -> dict:
   record = manager.restore(step, args=ocp.args.Composite(host=ocp.args.JsonRestore())).host
   manager.close()
   return record
+
+
+def card_path(run) -> pathlib.Path:
+  """A run's model card: where its weights came from, what they are, how they evaluated."""
+  return pathlib.Path(run) / "model_card.json"
+
+
+def read_card(run) -> dict:
+  path = card_path(run)
+  return json.loads(path.read_text()) if path.exists() else {}
+
+
+def write_card(run, card: dict) -> None:
+  """Writes model_card.json atomically (a reader never sees half of it)."""
+  path = card_path(run)
+  tmp = path.with_name(path.name + ".tmp")
+  tmp.write_text(json.dumps(card, indent=1, default=str))
+  os.replace(tmp, path)

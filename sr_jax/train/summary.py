@@ -39,10 +39,20 @@ def bicubic_scores(val_sets: dict, scale: int, config) -> dict[str, dict]:
 
 
 def report(config, workdir) -> str:
-  """The summary of a run that reached config.train.num_steps (process 0 calls it)."""
+  """The summary of a run that reached config.train.num_steps (process 0 calls it); the run's
+  model card gets what it was trained on and how it validated."""
   from sr_jax.train import trainer  # pylint: disable=g-import-not-at-top  (trainer imports this)
   bicubic = bicubic_scores(trainer.load_validation_sets(config), config.scale, config)
-  return render(workdir, best_validation(workdir), bicubic, config.train.num_steps)
+  best = best_validation(workdir)
+  card = checkpoint.read_card(workdir)
+  card.update(source=str(workdir), architecture=config.model.name, model=dict(config.model),
+              scale=config.scale, channels=config.channels, steps=config.train.num_steps,
+              training_data=(list(config.data.dirs) if config.data.source == "folder"
+                             else config.data.source),
+              validation={name: {**b, "bicubic_psnr_y": bicubic.get(name, {}).get("psnr_y")}
+                          for name, b in best.items()})
+  checkpoint.write_card(workdir, card)
+  return render(workdir, best, bicubic, config.train.num_steps)
 
 
 def render(workdir, best: dict, bicubic: dict, steps: int) -> str:

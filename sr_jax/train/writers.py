@@ -13,7 +13,6 @@ and +510 MB per process even where TensorFlow is installed); `_clu_without_tenso
 placeholder for that one module before the package is imported, so clu's interface, MultiWriter
 and AsyncMultiWriter load without it.
 """
-import importlib.util
 import json
 import sys
 import time

@@ -207,7 +207,7 @@ def test_fetch_from_a_folder_then_evaluate_by_set_name(shared_data, tmp_path):
   evaluated = run("sr_jax.evaluate", "--hr_dir=Set5", "--scale=4", "--baseline=bicubic",
                   f"--json={tmp_path / 'set5.json'}")
   assert evaluated.returncode == 0, evaluated.stderr
-  mean = json.loads((tmp_path / "set5.json").read_text())["mean"]
+  mean = json.loads((tmp_path / "set5.json").read_text())["results"][0]["metrics"]
   assert abs(mean["psnr_y"] - 28.42) < 0.02  # the published bicubic ×4 row
   again = run("sr_jax.data.fetch", "Set5")
   assert again.returncode == 0 and "already in" in again.stdout
