@@ -20,6 +20,9 @@ def get_config(arg=None):
   c.model.growth = 64
   c.model.features = 64
   c.model.img_range = 255.0  # the reference's pixel range (rgb_range / img_range 255)
+  # RDN_TrainCode subtracts the mean (opts.lua -subMean true); EDSR-PyTorch's rdn.py does not:
+  # its converted weights need --config.model.mean_shift=False.
+  c.model.mean_shift = True
   c.data.hr_patch = _LR_PATCH[name] * c.scale
   c.train.loss = "l1"
   return c

@@ -242,7 +242,7 @@ def recognise(state_dict: dict[str, np.ndarray], source: str = "the weights"):
     return config, params
   if not attempts:  # no detector recognised anything: the layout whose rules place most keys
     attempts = [(arch, [k for k in state_dict if not re.fullmatch(layout.skip, k)
-                        and convert.flax_module(layout, k.rpartition(".")[0]) is None])
+                        and convert.flax_modules(layout, k.rpartition(".")[0], set()) is None])
                 for arch, layout in convert.LAYOUTS.items()]
   arch, problems = min(attempts, key=lambda a: len(a[1]))
   shown = ", ".join(p.strip().split(":")[0] for p in problems[:4])

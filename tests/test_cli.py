@@ -21,7 +21,7 @@ BAD_INPUTS = [
      "config.scale"),
     (["sr_jax.evaluate", f"--hr_dir={MISSING}", "--baseline=bicubic", "--scale=4"], MISSING),
     (["sr_jax.evaluate", "--hr_dir=skimage:astronaut", f"--workdir={MISSING}"], MISSING),
-    (["sr_jax.convert", "--arch=edsr", f"--src={MISSING}.pth", "--dst=D"], f"{MISSING}.pth"),
+    (["sr_jax.convert", f"--src={MISSING}.pth", "--dst=D"], f"{MISSING}.pth"),
     (["sr_jax.bench", f"--config={MISSING}.py"], f"{MISSING}.py"),
     (["sr_jax.bench.input", f"--config={MISSING}.py"], f"{MISSING}.py"),
     (["sr_jax.bench.inference", f"--workdir={MISSING}"], MISSING),

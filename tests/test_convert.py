@@ -5,7 +5,9 @@ import pathlib
 import subprocess
 import sys
 
+import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from PIL import Image
@@ -94,6 +96,29 @@ def test_rrdbnet_esrgan_and_basicsr_key_styles_agree():
                                 basicsr["body.0.rdb3.conv5.bias"])
 
 
+@pytest.mark.parametrize("k,s,p,op", [(9, 3, 4, 2), (8, 4, 2, 0), (4, 2, 1, 1)])
+def test_conv_transpose_kernel_is_pytorchs_deconvolution(k, s, p, op):
+  """PyTorch's ConvTranspose2d by its definition, written out (each input pixel scatters its
+  kernel: y[s·i − p + t] += x[i]·W[t], cropped to (h−1)·s − 2p + k + op), against the Flax
+  ConvTranspose our FSRCNN/DBPN use, padded (k−1−p, k−1−p+op), with `torch_kernel`'s kernel."""
+  rng = np.random.default_rng(0)
+  x = rng.standard_normal((4, 5, 2))
+  w = rng.standard_normal((2, 3, k, k))  # PyTorch: (in, out, kh, kw)
+  full = np.zeros(((4 - 1) * s + k, (5 - 1) * s + k, 3))
+  for i in range(4):
+    for j in range(5):
+      full[s * i:s * i + k, s * j:s * j + k] += np.einsum("c,cohw->hwo", x[i, j], w)
+  out = ((4 - 1) * s - 2 * p + k + op, (5 - 1) * s - 2 * p + k + op)
+  full = np.pad(full, ((0, op), (0, op), (0, 0)))  # output_padding adds rows at the end
+  expected = full[p:p + out[0], p:p + out[1]]
+  q = k - 1 - p
+  layer = nn.ConvTranspose(3, (k, k), strides=(s, s), padding=((q, q + op),) * 2)
+  kernel = convert.torch_kernel(w.astype(np.float32), transposed=True)
+  got = layer.apply({"params": {"kernel": kernel, "bias": np.zeros(3, np.float32)}},
+                    jnp.asarray(x[None], jnp.float32))[0]
+  np.testing.assert_allclose(np.asarray(got), expected, atol=1e-4)
+
+
 def test_every_unmapped_missing_and_misshaped_key_is_named():
   sd = edsr_official(np.random.default_rng(2), 2)
   del sd["tail.1.bias"]
@@ -173,9 +198,7 @@ def test_converted_run_is_what_evaluate_loads(tmp_path):
       sd[key] = (sd[key] * 0.5 / np.sqrt(np.prod(sd[key].shape[1:]))).astype(np.float32)
   np.savez(tmp_path / "edsr.npz", **sd)
   run = tmp_path / "run"
-  _run("sr_jax.convert", "--arch=edsr", f"--src={tmp_path / 'edsr.npz'}", f"--dst={run}",
-       "--scale=2", "--config=configs/edsr.py:x2", "--config.model.num_blocks=2",
-       f"--config.model.features={F}")
+  _run("sr_jax.convert", f"--src={tmp_path / 'edsr.npz'}", f"--dst={run}")  # detected
   config, state, step = checkpoint.load_run(str(run))
   assert (config.model.name, config.scale, config.model.num_blocks, step) == ("edsr", 2, 2, 0)
 
@@ -198,7 +221,7 @@ def test_converted_run_is_what_evaluate_loads(tmp_path):
   Image.fromarray(hr).save(tmp_path / "hr" / "noise.png")
   out = _run("sr_jax.evaluate", f"--workdir={run}", f"--hr_dir={tmp_path / 'hr'}",
              "--self_ensemble", "--tile=8", "--tile_overlap=4", f"--json={tmp_path / 'out.json'}")
-  assert "step 0, model edsr x2" in out.stdout
+  assert "edsr x2" in out.stdout and "step 0" in out.stdout
   (row,) = json.loads((tmp_path / "out.json").read_text())["results"][0]["images"]
   assert row["name"] == "noise"
 

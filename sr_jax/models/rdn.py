@@ -38,11 +38,16 @@ class RDN(nn.Module):
   # Inputs (mean-shifted) are scaled to [0, img_range] inside, outputs back: 255 trains in the
   # reference's pixel range (RDN's Torch code, EDSR-PyTorch's rgb_range).
   img_range: float = 255.0
+  # Subtract the DIV2K mean at the input and add it back at the output. EDSR-PyTorch's RDN
+  # (src/model/rdn.py) has no mean shift: its weights need mean_shift=False (the zero padding
+  # of SFENet1 tells the two apart at the borders, so no bias change could make up for it).
+  mean_shift: bool = True
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, lr, train: bool = False):
-    x = (shift_mean(lr, -1.0, self.channels) * self.img_range).astype(self.dtype)
+    shift = lambda y, sign: shift_mean(y, sign, self.channels) if self.mean_shift else y
+    x = (shift(lr, -1.0) * self.img_range).astype(self.dtype)
     f1 = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="sfe1")(x)
     x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="sfe2")(f1)
     outs = []
@@ -54,4 +59,4 @@ class RDN(nn.Module):
     x = x + f1
     x = SubPixelUpsampler(self.scale, self.growth, self.dtype, name="upsample")(x)
     x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="tail")(x)
-    return shift_mean(x.astype(jnp.float32) / self.img_range, 1.0, self.channels)
+    return shift(x.astype(jnp.float32) / self.img_range, 1.0)

@@ -210,6 +210,7 @@ def _rdn(preset):
       "model.growth": 64,  # :104 -growthRate 64; scripts: -growthRate 64
       "model.features": 64,  # :86 -nFeat 64; scripts: -nFeat 64 -nFeaSDB 64
       "model.img_range": 255.0,  # :42 -mulImg 255 (inputs and targets × 255)
+      "model.mean_shift": True,  # :41 -subMean true (data pre-processing: subtract mean)
       "data.source": "folder",
       "data.dirs": TrainSets("DIV2K"),  # :21 -dataset div2k, :32 -nTrain_DIV2K 800
       # :22 -augRF true → data/div2k.lua:156-159 one of 8 flips/rotations (:254 dataAugmentation)
