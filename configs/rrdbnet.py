@@ -21,6 +21,7 @@ def get_config(arg=None):
   c.model.growth = 32
   c.model.res_scale = 0.2
   c.model.scan_mode = "auto"  # blocks compiled once, in a loop (unrolled: CPU training steps)
+  c.model.pixel_unshuffle = False  # BasicSR's ×2 layout (Real-ESRGAN x2plus) when True
   c.data.hr_patch = _HR_PATCH[name]
   c.train.batch_size = 16
   c.train.loss = "l1"
