@@ -30,4 +30,5 @@ def get_config(arg=None):
     c.train.checkpoint_every = 500
     c.optim.restart_periods = (500,)
     c.train.ema_decay = 0.0  # over 500 steps an EMA of 0.999 would mostly average the init
+    c.optim.b2 = 0.999  # the documented run's
   return c

@@ -2,7 +2,8 @@
 
 Presets x2 / x3 / x4 (default x4). The paper fine-tunes on General-100, which is not in
 the shared data. Its optimiser settings are not in published-numbers.md: the schema's
-defaults (Adam 1e-4, batch 16, 300k steps, halved at 200k) are kept; MSE as in the paper.
+defaults (Adam 1e-4, batch 16, 300k steps, halved at 200k) are kept; MSE as in the paper, no
+weight averaging.
 """
 from sr_jax.config import default_config, preset
 
@@ -21,4 +22,5 @@ def get_config(arg=None):
   c.data.source = "folder"
   c.data.dirs = ("T91",)
   c.train.loss = "mse"
+  c.train.ema_decay = 0.0
   return c

@@ -4,10 +4,14 @@ Presets x2 / x3 / x4 (default x4; '_291', e.g. x4_291: the 291 images). 1000k it
 Adam lr 2e-4 with betas (0.9, 0.99), cosine annealing restarted every 250k down to 1e-7,
 L1 (BasicSR-cfg: options/train/SRResNet_SRGAN/train_MSRResNet_x4.yml; published-numbers.md
 gives the same schedule for BasicSR's RRDBNet PSNR recipe). BasicSR also keeps an EMA 0.999.
+×2 and ×3 (train_MSRResNet_x2.yml / _x3.yml): GT 64 / 96, fine-tuned from the trained ×4
+network with strict_load_g false: pass --config.init_from=<×4 run, or MSRResNet_x4 /
+MSRResNet_x4_KAIR>; those presets set init_strict=False, so the ×4 upsampler's extra
+convolution is left behind and what does not fit starts fresh.
 """
 from sr_jax.config import default_config, preset, training_sets, with_classic_data
 
-_HR_PATCH = {"x2": 128, "x3": 126, "x4": 128}  # ×3: the largest multiple of 3 ≤ 128
+_HR_PATCH = {"x2": 64, "x3": 96, "x4": 128}  # gt_size of train_MSRResNet_x{2,3,4}.yml
 PRESETS = with_classic_data(("x4", "x2", "x3"))  # the first is the default
 
 
@@ -30,4 +34,5 @@ def get_config(arg=None):
   c.optim.schedule = "cosine_restarts"
   c.optim.restart_periods = (250_000,) * 4
   c.optim.min_learning_rate = 1e-7
+  c.init_strict = c.scale == 4  # ×2/×3 start from the ×4 network
   return c

@@ -1,7 +1,10 @@
 """RCAN (10 groups × 20 RCAB, reduction 16) on DIV2K, the official recipe.
 
 Presets x2 / x3 / x4 (default x4); append '_291' to train on the 291 images instead of DIV2K. LR patches 48×48, batch 16, Adam lr 1e-4 halved every 200
-"epochs" of 1,000 iterations, 10⁶ iterations in all, L1 (RCAN-code option.py).
+"epochs" of 1,000 iterations, 10⁶ iterations in all, L1, no weight averaging (RCAN-code
+option.py). ×3 and ×4 start from the trained ×2 network (TrainRCAN_scripts.sh --pre_train
+RCAN_BIX2.pt): pass --config.init_from=<×2 run or RCAN_BIX2.pt>; those presets set
+init_strict=False, so the ×2 upsampler is left behind.
 """
 from sr_jax.config import default_config, preset, training_sets, with_classic_data
 
@@ -29,4 +32,6 @@ def get_config(arg=None):
   c.optim.schedule = "multistep"
   c.optim.milestones = (200_000, 400_000, 600_000, 800_000)
   c.optim.gamma = 0.5
+  c.train.ema_decay = 0.0
+  c.init_strict = c.scale == 2  # ×3/×4 start from a ×2 network: its upsampler does not fit
   return c

@@ -4,14 +4,18 @@ Preset 'net' (Real-ESRNet): RRDBNet 23 blocks, L1, GT 256, batch 48 (12/GPU × 4
 1000k iterations, data.degradation='realesrgan' (config.degradation: its defaults: GT cropped or
 padded to 400 and degraded whole, then a paired 256/64 crop; DiffJPEG; the training-pair pool
 720 = its 180 per GPU × 4 GPUs, on either path), horizontal flips only, EMA 0.999.
-Default (Real-ESRGAN): from the 'net' run (--config.init_from=NET_WORKDIR); loss 1.0 · L1
+Both start from official weights, as the released options do: 'net' from ESRGAN_x4
+(ESRGAN_SRx4_DF2KOST_official-ff704c30.pth), the default from RealESRNet_x4plus (downloaded
+and converted on first use, sr_jax.weights); --config.init_from=NET_WORKDIR starts the GAN from
+your own 'net' run instead.
+Default (Real-ESRGAN): loss 1.0 · L1
 + 1.0 · L1 on VGG19 {conv1_2: 0.1, conv2_2: 0.1, conv3_4: 1, conv4_4: 1, conv5_4: 1} (before
 ReLU) + 0.1 · vanilla GAN from the U-Net discriminator with spectral norm (64 features, skip
 connections); lr 1e-4 for both networks, 400k iterations. As in the released options, the
 content terms compare with the USM-sharpened GT and the discriminator sees the plain GT. Also
 from those options, not in published-numbers.md: Adam β = (0.9, 0.99), and a constant lr (their
-single MultiStepLR milestone falls on the last iteration). Trains on DF2K (DIV2K + Flickr2K); see the
-data catalog for OST. VGG19 weights: python -m sr_jax.tools.vgg --fetch.
+single MultiStepLR milestone falls on the last iteration). Trains on DF2K + OST (DIV2K, Flickr2K
+and OutdoorSceneTraining, data set 'DF2K_OST'). VGG19 weights: python -m sr_jax.tools.vgg --fetch.
 
 Presets 'compact_net' and 'compact': the same two stages for SRVGGNetCompact (64 features, 32
 body convolutions, PReLU: the realesr-general-x4v3 network of inference_realesrgan.py; model
@@ -36,6 +40,7 @@ def get_config(arg=None):
   if name.startswith("compact"):
     c.model = ml_collections.ConfigDict({"name": "srvgg_compact", "features": 64, "num_conv": 32,
                                          "activation": "prelu", "dtype": "float32"})
+  c.data.dirs = ("DF2K_OST",)
   c.data.degradation = "realesrgan"
   c.data.hr_patch = 256  # gt_size; each GT is degraded whole at crop_pad_size 400, then cropped
   c.data.augment = "hflip"  # use_hflip: True, use_rot: False
@@ -51,7 +56,11 @@ def get_config(arg=None):
   c.optim.b1, c.optim.b2 = 0.9, 0.99
   set_schedule(c.optim, "constant")
   if net:
+    if name == "net":
+      c.init_from = "ESRGAN_x4"  # pretrain_network_g: ESRGAN_SRx4_DF2KOST_official-ff704c30.pth
     return c
+  if name == "default":
+    c.init_from = "RealESRNet_x4plus"  # pretrain_network_g: RealESRNet_x4plus.pth
   c.train.mode = "adversarial"
   c.gan.optim = c.optim.copy_and_resolve_references()
   c.losses.pixel = 1.0

@@ -1,7 +1,8 @@
 """SRResNet (SRGAN's generator, with BatchNorm) trained with MSE, SRGAN-P's recipe.
 
 Presets x2 / x3 / x4 (default x4; the paper has ×4 only). The paper trains on 350k ImageNet
-images; DIV2K stands in ('_291', e.g. x4_291: the 291 images).
+images; DIV2K stands in ('_291', e.g. x4_291: the 291 images). 96×96 HR patches, batch 16,
+MSE, Adam (β1 0.9) at 1e-4 for 10⁶ updates, no weight averaging.
 """
 from sr_jax.config import default_config, preset, training_sets, with_classic_data
 
@@ -24,4 +25,5 @@ def get_config(arg=None):
   c.optim.learning_rate = 1e-4
   c.optim.b1 = 0.9
   c.optim.schedule = "constant"
+  c.train.ema_decay = 0.0
   return c

@@ -34,7 +34,10 @@ def default_config() -> ml_collections.ConfigDict:
   c.seed = 0
   c.scale = 2
   c.channels = 3  # 3: RGB; 1: the Y channel only (VDSR-style training)
-  c.init_from = ""  # a workdir whose latest params initialise this run
+  c.init_from = ""  # a run's workdir, a weights file or a release name (sr_jax.weights.run_for)
+  # False: init_from may hold another scale; what it lacks or shapes otherwise (the upsampler)
+  # keeps its initialisation (BasicSR's strict_load_g: false). True: every parameter must match.
+  c.init_strict = True
 
   c.model = ml_collections.ConfigDict({"name": "edsr", "dtype": "float32"})
 
@@ -114,14 +117,19 @@ def default_config() -> ml_collections.ConfigDict:
   c.optim.gamma = 0.5
   c.optim.warmup_steps = 0
   c.optim.restart_periods = (250_000,)  # cosine_restarts: the length of each cycle
-  c.optim.min_learning_rate = 1e-7
+  c.optim.min_learning_rate = 1e-7  # the floor of multistep and cosine schedules
   c.optim.clip_norm = 0.0  # 0 disables gradient clipping
+  c.optim.clip_adjustable = 0.0  # θ > 0: each gradient element to ±θ/lr (VDSR); 0 disables
 
   # The generator's objective Σ weight · term (sr_jax.losses.objective), in every train.mode; 0
   # disables a term, each is logged as train/<term>. The pixel criterion is train.loss. Feature
   # terms (perceptual, style) use VGG19 layers 'convB_I' (before ReLU) or 'reluB_I' (after).
   c.losses = ml_collections.ConfigDict()
   c.losses.pixel = 1.0
+  # 'mean' over pixels (BasicSR, EDSR); 'sum': summed over each image's pixels and channels and
+  # averaged over the batch, the ½‖r − f(x)‖²-style losses of the MatConvNet/Caffe papers (VDSR,
+  # LapSRN), whose learning rates assume it (every level's own size, for LapSRN).
+  c.losses.pixel_reduction = "mean"
   c.losses.perceptual = 0.0
   c.losses.perceptual_layers = ml_collections.ConfigDict({"conv5_4": 1.0})
   c.losses.perceptual_criterion = "l1"  # l1 or l2
@@ -144,7 +152,7 @@ def default_config() -> ml_collections.ConfigDict:
 
   # train.mode='distill' (sr_jax.train.modes.distill): + weight · criterion(SR, teacher's SR).
   c.distill = ml_collections.ConfigDict()
-  c.distill.teacher = ""  # a training run's workdir
+  c.distill.teacher = ""  # a run's workdir, a weights file or a release name
   c.distill.weight = 1.0
   c.distill.criterion = "l1"  # sr_jax.losses.pixel.PIXEL_LOSSES
 
@@ -315,8 +323,8 @@ def _optim_keys(prefix: str, acts):
        lambda c: acts(c) and _get(c, prefix).schedule == "cosine_restarts",
        "schedule='cosine_restarts'"),
       (f"{prefix}.min_learning_rate",
-       lambda c: acts(c) and _get(c, prefix).schedule in ("cosine", "cosine_restarts"),
-       "schedule='cosine' or 'cosine_restarts'"),
+       lambda c: acts(c) and _get(c, prefix).schedule != "constant",
+       "schedule is 'multistep', 'cosine' or 'cosine_restarts'"),
   )
 
 
@@ -374,7 +382,7 @@ def validate_optim(c: ml_collections.ConfigDict, prefix: str) -> None:
   """An optimizer section: config.optim, or the discriminator's config.gan.optim."""
   o = _get(c, prefix)
   positive(c, f"{prefix}.learning_rate")
-  for key in ("warmup_steps", "clip_norm", "weight_decay"):
+  for key in ("warmup_steps", "clip_norm", "clip_adjustable", "weight_decay"):
     positive(c, f"{prefix}.{key}", allow_zero=True)
   one_of(c, f"{prefix}.name", OPTIMIZERS)
   one_of(c, f"{prefix}.schedule", SCHEDULES)
@@ -390,6 +398,7 @@ def validate_losses(c: ml_collections.ConfigDict) -> None:
   """Weights >= 0; feature terms name VGG19 layers."""
   for term in ("pixel", "perceptual", "style", "tv"):
     positive(c, f"losses.{term}", allow_zero=True)
+  one_of(c, "losses.pixel_reduction", pixel.REDUCTIONS)
   known = vgg.layer_names(19)
   for term in ("perceptual", "style"):
     one_of(c, f"losses.{term}_criterion", tuple(perceptual.CRITERIA))

@@ -123,14 +123,24 @@ def _edsr(s: Shapes):
 
 
 def _rcan(s: Shapes):
-  if not _indices(s, r"body\.(\d+)\.body\.\d+\.body\.3\.conv_du\.0\.weight"):
+  # RCAN-PyTorch (head.0, body.G.body.B.body.3.conv_du.0, tail.0.*) or BasicSR (conv_first,
+  # body.G.residual_group.B.rcab.3.attention.1, upsample.*).
+  if _indices(s, r"body\.(\d+)\.body\.\d+\.body\.3\.conv_du\.0\.weight"):
+    head_key, group, rcab, attention, up = ("head.0.weight", "body", "body",
+                                            "body.3.conv_du.0", "tail.0")
+  elif _indices(s, r"body\.(\d+)\.residual_group\.\d+\.rcab\.3\.attention\.1\.weight"):
+    head_key, group, rcab, attention, up = ("conv_first.weight", "residual_group", "rcab",
+                                            "rcab.3.attention.1", "upsample")
+  else:
     return None
-  head = s["head.0.weight"]
-  groups = _indices(s, r"body\.(\d+)\.body\.0\.body\.0\.weight")
-  blocks = _indices(s, r"body\.0\.body\.(\d+)\.body\.0\.weight")
-  squeeze = s["body.0.body.0.body.3.conv_du.0.weight"][0]
-  factors = _factors([s[f"tail.0.{i}.weight"][0] for i in _indices(s, r"tail\.0\.(\d+)\.weight")],
-                     head[0])
+  if head_key not in s:
+    return None
+  head = s[head_key]
+  groups = _indices(s, rf"body\.(\d+)\.{group}\.0\.{rcab}\.0\.weight")
+  blocks = _indices(s, rf"body\.0\.{group}\.(\d+)\.{rcab}\.0\.weight")
+  squeeze = s[f"body.0.{group}.0.{attention}.weight"][0]
+  ups = _indices(s, rf"{re.escape(up)}\.(\d+)\.weight")
+  factors = _factors([s[f"{up}.{i}.weight"][0] for i in ups], head[0])
   if factors is None:
     return None
   return {"name": "rcan", "scale": _prod(factors), "channels": head[1],
@@ -168,7 +178,8 @@ def _msrresnet(s: Shapes):
   if factors is None:
     return None
   return {"name": "msrresnet", "scale": _prod(factors), "channels": first[1],
-          "num_blocks": len(_indices(s, r"body\.(\d+)\.conv1\.weight")), "features": first[0]}
+          "num_blocks": len(_indices(s, r"(?:body|recon_trunk)\.(\d+)\.conv1\.weight")),
+          "features": first[0]}
 
 
 def _swinir(s: Shapes):
@@ -245,6 +256,10 @@ def recognise(state_dict: dict[str, np.ndarray], source: str = "the weights"):
                         and convert.flax_modules(layout, k.rpartition(".")[0], set()) is None])
                 for arch, layout in convert.LAYOUTS.items()]
   arch, problems = min(attempts, key=lambda a: len(a[1]))
+  if not problems:  # every key has a place in `arch`'s names, but its detector read no model
+    raise WeightsError(f"{source}: its {len(state_dict)} keys are named like {arch}'s, but its "
+                       f"hyper-parameters could not be read from them; pass the model with "
+                       f"python -m sr_jax.convert --config=RECIPE")
   shown = ", ".join(p.strip().split(":")[0] for p in problems[:4])
   raise WeightsError(f"{source}: no architecture sr_jax knows fits its {len(state_dict)} keys; "
                      f"closest: {arch} ({len(problems)} keys do not fit: {shown}"
@@ -346,6 +361,24 @@ def release_run(name: str, denoise_strength: float | None = None,
   digest = (f"{download.sha256_file(strong)[:24]}-{download.sha256_file(weak)[:24]}"
             f"-dni{denoise_strength:g}")
   return converted_run(strong, release, mixed, digest)
+
+
+def run_for(source: str, key: str, mirror: str | None = None) -> str:
+  """The run directory that `source` (config.KEY) names: a training run's workdir as it is, a
+  weights file converted once, or a release name downloaded and converted once. What `init_from`
+  and a distillation teacher accept; a source that is none of these, or that does not convert,
+  is a ConfigError naming config.KEY."""
+  try:
+    if checkpoint.checkpoint_dir(source).is_dir():
+      return source
+    if os.path.isfile(source):
+      return str(converted_run(source))
+    if source in pretrained_catalog.RELEASES:
+      return str(release_run(source, mirror=mirror))
+    raise WeightsError(f"{source}: neither a training run, a weights file nor a release name "
+                       f"(python -m sr_jax.upscale --list_models)")
+  except WeightsError as e:
+    raise config_lib.ConfigError(f"config.{key}: {e}") from e
 
 
 def listing() -> str:

@@ -75,7 +75,7 @@ def content_loss(config, net) -> Callable:
   """(outputs, hr, vgg_variables) → {term: value} for the weighted content terms."""
   w = weights(config)
   layers = _feature_layers(config)
-  pixel_fn = pixel.PIXEL_LOSSES[config.train.loss]
+  pixel_fn = pixel.reduced(pixel.PIXEL_LOSSES[config.train.loss], config.losses.pixel_reduction)
   feature_fns = {"perceptual": perceptual.perceptual, "style": perceptual.style}
 
   def loss(outputs, hr, vgg_variables):

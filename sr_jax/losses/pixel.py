@@ -16,3 +16,12 @@ def charbonnier(pred, target, eps: float = 1e-3):
 
 
 PIXEL_LOSSES = {"l1": l1, "mse": mse, "charbonnier": charbonnier}
+REDUCTIONS = ("mean", "sum")
+
+
+def reduced(loss_fn, reduction: str):
+  """loss_fn as a mean over every element ('mean'), or summed over each image's pixels and
+  channels and averaged over the batch ('sum')."""
+  if reduction == "mean":
+    return loss_fn
+  return lambda pred, target: loss_fn(pred, target) * (pred.size // pred.shape[0])

@@ -2,13 +2,14 @@
 
 The named data sets it trains and validates on (under the data root, sr_jax.data.root), the VGG19
 weights its feature losses need, and the runs it starts from (`init_from`) or learns from (a
-distillation teacher). Everything missing is
-reported at once, as the commands that get it: on a fresh machine a recipe ends with what to run,
+distillation teacher: a run, a weights file or an official release, which is downloaded when the
+run starts). Everything missing is reported at once, as the commands that get it: on a fresh machine a recipe ends with what to run,
 not with the first path it could not open.
 """
 import os
 import re
 
+from sr_jax import pretrained_catalog
 from sr_jax.data import root as data_root
 from sr_jax.models import vgg
 from sr_jax.train import checkpoint
@@ -55,10 +56,16 @@ def missing(config) -> list[tuple[str, str]]:
   runs = {"init_from": config.init_from}
   if config.train.mode == "distill":
     runs["distill.teacher"] = config.distill.teacher
-  for key, workdir in runs.items():
-    if workdir and not checkpoint.checkpoint_dir(workdir).is_dir():
-      needs.append((f"{workdir}: no training run there (config.{key})",
-                    f"python -m sr_jax.main --config=<its recipe> --workdir={workdir}"))
+  for key, source in runs.items():
+    release = pretrained_catalog.RELEASES.get(source)
+    if release is not None and not release.url:
+      needs.append((f"{source}: no direct download ({release.note}) (config.{key})",
+                    f"fetch it by hand, then --config.{key}=FILE"))
+    elif source and release is None and not (checkpoint.checkpoint_dir(source).is_dir()
+                                              or os.path.isfile(source)):
+      needs.append((f"{source}: no training run, weights file or release of that name "
+                    f"(config.{key})",
+                    f"python -m sr_jax.main --config=<its recipe> --workdir={source}"))
   return needs
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from absl import logging
 from etils import epath
+from flax import traverse_util
 import jax
 from jax.experimental import multihost_utils
 import jax.numpy as jnp
@@ -24,7 +25,7 @@ import ml_collections
 import numpy as np
 
 from sr_jax import config as config_lib
-from sr_jax import models
+from sr_jax import models, weights
 from sr_jax.data import pipeline, sources
 from sr_jax.bench import flops
 from sr_jax.metrics import benchmark, predictors
@@ -39,17 +40,40 @@ def load_validation_sets(config):
           for name, spec in config.val.sets.items()}
 
 
-def _initial_params(config, state: step_lib.TrainState) -> step_lib.TrainState:
-  """`config.init_from`: start from another run's generator (the parameters its validation
-  chose, as inference loads them), e.g. a PSNR-oriented one.
+def _initial_params(config, init_run: str,
+                    state: step_lib.TrainState) -> step_lib.TrainState:
+  """`config.init_from` (its run directory): start from another run's generator (the parameters
+  its validation chose, as inference loads them), e.g. a PSNR-oriented one, or from official
+  weights (sr_jax.weights.run_for).
 
-  Its BatchNorm statistics come too (SRResNet); a GAN's discriminator starts fresh."""
-  _, variables, step = checkpoint.load_generator(config.init_from)
-  logging.info("Initialising parameters from %s (step %d)", config.init_from, step)
-  like = lambda new, old: jax.tree.map(
-      lambda n, o: jnp.asarray(o, n.dtype).reshape(n.shape), new, old)
+  Its BatchNorm statistics come too (SRResNet); a GAN's discriminator starts fresh. With
+  `init_strict` False (BasicSR's strict_load_g: false), parameters the source lacks or holds in
+  other shapes (another scale's upsampler) keep their initialisation, and the log names them."""
+  _, variables, step = checkpoint.load_generator(init_run)
+  logging.info("Initialising parameters from %s (step %d)", init_run, step)
+  fresh = []
+
+  def like(new, old):
+    old = traverse_util.flatten_dict(old, sep="/")
+    out = {}
+    for path, n in traverse_util.flatten_dict(new, sep="/").items():
+      o = old.get(path)
+      if o is None or np.size(o) != n.size:
+        if config.init_strict:
+          raise config_lib.ConfigError(
+              f"init_from={config.init_from}: parameter {path} is "
+              f"{'absent' if o is None else f'of shape {np.shape(o)}'} there, {n.shape} here "
+              f"(--config.init_strict=False keeps such parameters at their initialisation)")
+        fresh.append(path)
+        out[path] = n
+      else:
+        out[path] = jnp.asarray(o, n.dtype).reshape(n.shape)
+    return traverse_util.unflatten_dict(out, sep="/")
+
   params = like(state.params, variables.pop("params"))
   model_state = like(state.model_state, variables) if state.model_state else state.model_state
+  if fresh:
+    logging.info("Not in %s, so kept at their initialisation: %s", init_run, ", ".join(fresh))
   return state.replace(params=params, model_state=model_state,
                        ema_params=params if state.ema_params is not None else None)
 
@@ -156,16 +180,19 @@ class _StopRequests:
         multihost_utils.process_allgather(np.int32(self._received)).any())
 
 
-def _check_against_saved(config, workdir: str):
+def _check_against_saved(config, workdir: str, init_run: str):
   """Resuming, or initialising from, a run of another architecture fails here, before anything
   compiles, instead of in Orbax's restore or (same sizes, other shapes) not at all."""
   saved, source = checkpoint.saved_config(workdir), workdir
-  if saved is None and config.init_from:
-    saved, source = checkpoint.saved_config(config.init_from), f"init_from={config.init_from}"
+  wanted = checkpoint.architecture(config)
+  if saved is None and init_run:
+    saved, source = checkpoint.saved_config(init_run), f"init_from={config.init_from}"
+    if not config.init_strict:
+      del wanted["scale"]  # another scale's run: its upsampler stays behind
     if saved is None:
       raise FileNotFoundError(f"{source}: no checkpoint there")
   if saved is not None:
-    checkpoint.check_matches(source, saved, checkpoint.architecture(config), "the config")
+    checkpoint.check_matches(source, saved, wanted, "the config")
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
@@ -180,7 +207,12 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
   requirements.check(config)  # data sets, VGG weights, the init_from run: all missing at once
   val_sets = load_validation_sets(config)  # bad data fails here, before anything compiles
   checkpoint.check_writable(workdir)
-  _check_against_saved(config, workdir)
+  # A weights file or release name becomes a run directory (downloaded, converted once); a run
+  # that resumes needs none.
+  resuming = checkpoint.saved_config(workdir) is not None
+  init_run = (weights.run_for(config.init_from, "init_from") if config.init_from and not resuming
+              else "")
+  _check_against_saved(config, workdir, init_run)
   run = setup(config)
   checkpoint.check_free_space(workdir, run.state, config.train)
   workdir = epath.Path(workdir)
@@ -194,8 +226,8 @@ def _train(config: ml_collections.ConfigDict, workdir: str, stop: _StopRequests)
     logging.info("Resuming from %s at step %d", workdir, start)
     state = ckpt.restore(start, checkpoint.abstract_like(state), data_iter)
     carried = ckpt.restore_host(start)
-  elif config.init_from:
-    state = _initial_params(config, state)
+  elif init_run:
+    state = _initial_params(config, init_run, state)
   start = start or 0
 
   t0 = time.time()

@@ -62,6 +62,7 @@ class Augment:
 class PretrainedFrom:
   what: str
   marker: str
+  release: str = ""  # the sr_jax.pretrained_catalog name of `what`: the recipe must name it
 
 
 # Keys the config does not have yet, and the value their absence stands for.
@@ -362,9 +363,10 @@ def _esrgan():
       "model.features": 64,  # :47
       "model.num_blocks": 23,  # :48 (num_grow_ch: the arch's default 32)
       "data.source": "folder",
-      # :11-13 DIV2K_train_HR_sub. (The ESRGAN paper's GAN model: DIV2K + Flickr2K + OST,
-      # published-numbers.md §2 ESRGAN-RM/ESRGAN-P; the recipe uses esrgan_psnr's DF2K.)
-      "data.dirs": TrainSets("DIV2K"),
+      # BasicSR's :11-13 DIV2K_train_HR_sub; the recipe's docstring names the released model's
+      # data instead: DIV2K + Flickr2K + OST (published-numbers.md RRDBNet row, ESRGAN-RM).
+      "data.dirs": Cite(TrainSets("DIV2K", "Flickr2K", "OST"),
+                        f"{NUMBERS} §3 RRDBNet row (ESRGAN GAN model: DIV2K+Flickr2K+OST)"),
       "data.augment": Augment(hflip=True, rot=True),  # :25-26
       "data.hr_patch": 128,  # :24 gt_size: 128
       "train.batch_size": 16,  # :30, :5 num_gpu: 1
@@ -510,7 +512,7 @@ def _realesrgan(preset):
         # :92 pretrain_network_g: experiments/pretrained_models/ESRGAN_SRx4_DF2KOST_official-
         # ff704c30.pth, :93 param_key_g: params_ema
         "init_from": PretrainedFrom("ESRGAN_SRx4_DF2KOST_official-ff704c30.pth (params_ema)",
-                                    "ESRGAN_SRx4_DF2KOST"),
+                                    "ESRGAN_SRx4_DF2KOST", release="ESRGAN_x4"),
     })
   else:
     keys.update({
@@ -531,7 +533,8 @@ def _realesrgan(preset):
         # :102 pretrain_network_g: experiments/pretrained_models/RealESRNet_x4plus.pth,
         # :103 param_key_g: params_ema
         "init_from": PretrainedFrom("RealESRNet_x4plus.pth (params_ema)",
-                                    "--config.init_from=NET_WORKDIR"),
+                                    "--config.init_from=NET_WORKDIR",
+                                    release="RealESRNet_x4plus"),
     })
   return ("realesrgan", preset, yml, keys)
 
@@ -566,6 +569,9 @@ def _lapsrn(preset):
       # level (:97-102 derOutputs weight 1 per level)
       "train.loss": "charbonnier",
       "losses.pixel": 1.0,
+      # vllab_nn_L1_loss.m:27-29 sums over the level's pixels; vllab_cnn_train_dag.m divides by
+      # the batch size
+      "losses.pixel_reduction": "sum",
       "train.ema_decay": 0.0,  # no weight averaging
       "optim.name": Cite("sgd", f"{LAPSRN} vllab_cnn_train_dag.m:46 (default SGD solver)"),
       "optim.momentum": Cite(0.9, f"{LAPSRN} vllab_cnn_train_dag.m:55"),
@@ -577,6 +583,7 @@ def _lapsrn(preset):
       "optim.schedule": "multistep",
       "optim.milestones": (5_000, 10_000, 15_000, 20_000),
       "optim.gamma": 0.5,
+      "optim.min_learning_rate": 1e-6,  # :42 lr_min
       "optim.warmup_steps": 0,
       "init_from": "",  # train_LapSRN.m:41 init_LapSRN_model (from scratch)
   }
@@ -681,7 +688,7 @@ def _srgan():
       "optim.gamma": 0.1,
       "init_from": PretrainedFrom("the MSE SRResNet", "--config.init_from=PSNR_WORKDIR"),
   }
-  return ("srgan", "default", src, keys)
+  return ("srgan", "srgan_vgg54", src, keys)
 
 
 REFERENCES = [
@@ -700,7 +707,7 @@ REFERENCES = [
     *(_srcnn(p) for p in ("x2", "x3", "x4")),
     *(_fsrcnn(p) for p in ("x2", "x3", "x4")),
     _srresnet("srresnet", "x4"),
-    _srresnet("srgan", "psnr"),
+    _srresnet("srgan", "srresnet_mse"),
     _srgan(),
 ]
 
@@ -710,8 +717,6 @@ REFERENCES = [
 # the engineer deciding which keys to add; nothing reads this.
 NOT_EXPRESSIBLE = {
     "BasicSR / Real-ESRGAN option files": [
-        "use_hflip and use_rot separately: data.augment is both or neither (Real-ESRGAN: "
-        "use_hflip True, use_rot False; the Augment row fails until one can be said)",
         "net_d_iters: 1, net_d_init_iters: 0 (ESRGAN, MSRGAN, Real-ESRGAN): D steps per G step "
         "and G-only warm-up steps; sr_jax's GAN step (sr_jax/train/gan.py) updates both networks "
         "once per step from step 0, which is what these values ask",
@@ -719,16 +724,15 @@ NOT_EXPRESSIBLE = {
         "mean/std), range_norm false, style_weight 0 (losses.style 0 is expressible)",
         "gan real_label_val 1.0 / fake_label_val 0.0 (label smoothing)",
         "CosineAnnealingRestartLR restart_weights [1, 1, 1, 1] (sr_jax restarts at full lr)",
-        "img_range / rgb_mean of EDSR and RCAN archs (img_range 255., rgb_mean [0.4488, 0.4371, "
-        "0.4040]): model.img_range planned; the mean is sr_jax's shift_mean (fixed DIV2K mean)",
-        "SwinIR img_size 48 (the patch the attention mask/positions are built for), upsampler "
-        "'pixelshuffle', resi_connection '1conv' (sr_jax's SwinIR has one form)",
+        "rgb_mean of EDSR and RCAN archs ([0.4488, 0.4371, 0.4040]): sr_jax's shift_mean "
+        "(the fixed DIV2K mean; no key)",
+        "SwinIR img_size 48 (the patch the attention mask/positions are built for; sr_jax "
+        "builds them for the input it is given)",
         "dataset_enlarge_ratio, num_worker_per_gpu, prefetch_mode (loader plumbing; no effect "
         "on the optimisation)",
-        "strict_load_g false + the ×4 checkpoint for MSRResNet ×2/×3 (load the body, not the "
-        "upsampler): init_from has no 'partial' mode",
         "param_key_g: params_ema (Real-ESRGAN initialises from the EMA weights of the previous "
-        "stage): init_from has no choice of EMA vs raw params",
+        "stage): init_from takes the parameters the source run's validation chose (its EMA "
+        "unless the raw ones validated better); a release file's key is the catalog's",
         "Real-ESRGAN queue_size is per GPU process (180 × 4); sr_jax's pool is global (720)",
         "Real-ESRGAN's dataset crops/pads every image to 400×400 before anything else "
         "(BasicSR basicsr/data/realesrgan_dataset.py:112-122, hard-coded)",
@@ -752,19 +756,20 @@ NOT_EXPRESSIBLE = {
         "expressible by overrides, as the recipe docstring says; not a preset",
     ],
     "LapSRN (official code)": [
-        "learning-rate floor for a step schedule (lr_min 1e-6: the 5th drop is ×0.8, not ×0.5); "
-        "optim.min_learning_rate only applies to the cosine schedules",
         "per-parameter learning rates (init_LapSRN_model.m: 0.1 × for some layers) and the "
         "initialisation (init_sigma 0.001)",
-        "Charbonnier summed over pixels and divided by the batch (vllab_cnn_train_dag.m), "
-        "sr_jax takes the mean: a different effective learning rate",
         "scale augmentation: each image rescaled by 0.5-1.0 before cropping",
     ],
     "VDSR (paper, published-numbers.md VDSR-P)": [
         "41×41 patches (not a multiple of the scale: data.hr_patch must be; the recipe uses "
         "42/44)",
         "one network for ×2/×3/×4 (scale augmentation); sr_jax trains one scale per run",
-        "adjustable gradient clipping (each element to ±θ/lr): optim.clip_norm is a global norm",
+        "the value of θ in the adjustable gradient clipping (optim.clip_adjustable): not in "
+        "published-numbers.md",
+        "the loss's normalisation: published-numbers.md states none; summed over each patch "
+        "(losses.pixel_reduction='sum') with θ = 0.01 diverged (Set5 18.28 dB after 40 steps, "
+        "2026-12-02), so the recipe takes ½ · the mean (losses.pixel 0.5), as re-implementations "
+        "with θ = 0.01 do",
     ],
     "SRCNN (published-numbers.md SRCNN-rev)": [
         "33×33 sub-images (not a multiple of 2 or 4), stride-14 extraction (fixed sub-images, not "

@@ -85,13 +85,9 @@ def _docstring(recipe: str) -> str:
 
 
 def _augment_of(value):
-  """sr_jax's data.augment as (hflip, rot): True is both, False neither; a string names them."""
-  if isinstance(value, bool):
-    return (value, value)
-  if isinstance(value, str):
-    names = set(value.replace("+", ",").split(",")) - {""}
-    return ("hflip" in names, "rot" in names)
-  return value
+  """sr_jax's data.augment (pipeline.AUGMENTS) as (hflip, rot)."""
+  return {"flip_rot": (True, True), "hflip": (True, False), "none": (False, False),
+          True: (True, True), False: (False, False)}.get(value, value)
 
 
 _FOUND = {}
@@ -150,7 +146,9 @@ def _compare(recipe, preset, source, keys):
         out.append((key, got, f"hflip={value.hflip}, rot={value.rot}", where))
       continue
     if isinstance(value, refs.PretrainedFrom):
-      if not got and value.marker not in _docstring(recipe):
+      if value.release and got != value.release:
+        out.append((key, got, f"the release {value.release} ({value.what})", where))
+      elif not got and value.marker not in _docstring(recipe):
         out.append((key, f"{got!r} (docstring lacks {value.marker!r})",
                     f"initialised from {value.what}", where))
       continue
@@ -180,169 +178,7 @@ def _params():
 
 # (recipe, preset) → {key: "recipe value vs source value"}: what differs today. The texts are for
 # the reader (they become the xfail reasons); test_known_mismatches_are_current checks the keys.
-KNOWN_MISMATCHES = {
-    ('edsr', 'x2'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-    },
-    ('edsr', 'x3'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'init_from': "recipe '', no --config.init_from in its docstring; source: from the ×2 EDSR",
-    },
-    ('edsr', 'x4'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'init_from': "recipe '', no --config.init_from in its docstring; source: from the ×2 EDSR",
-    },
-    ('edsr', 'x2_large'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-    },
-    ('edsr', 'x3_large'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'init_from': "recipe '', no --config.init_from in its docstring; source: from the ×2 EDSR",
-    },
-    ('edsr', 'x4_large'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'init_from': "recipe '', no --config.init_from in its docstring; source: from the ×2 EDSR",
-    },
-    ('rcan', 'x2'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-    },
-    ('rcan', 'x3'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'init_from': "recipe '', no --config.init_from in its docstring; source: from RCAN_BIX2.pt",
-    },
-    ('rcan', 'x4'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'init_from': "recipe '', no --config.init_from in its docstring; source: from RCAN_BIX2.pt",
-    },
-    ('rdn', 'x2'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.num_steps': 'recipe 300000, source 1000000',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'optim.milestones': 'recipe (200000,), source (200000, 400000, 600000, 800000)',
-    },
-    ('rdn', 'x3'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.num_steps': 'recipe 300000, source 1000000',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'optim.milestones': 'recipe (200000,), source (200000, 400000, 600000, 800000)',
-    },
-    ('rdn', 'x4'): {
-        'model.img_range': 'no such key yet (models work on [0, 1]), source 255',
-        'train.num_steps': 'recipe 300000, source 1000000',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'optim.milestones': 'recipe (200000,), source (200000, 400000, 600000, 800000)',
-    },
-    ('rrdbnet', 'x4'): {
-        'optim.b2': 'recipe 0.999, source 0.99',
-    },
-    ('esrgan_psnr', 'default'): {
-        'optim.b2': 'recipe 0.999, source 0.99',
-    },
-    ('esrgan', 'default'): {
-        'data.dirs': "recipe folder:('DF2K',), source DIV2K",
-        'optim.b2': 'recipe 0.999, source 0.99',
-        'gan.optim.b2': 'recipe 0.999, source 0.99',
-    },
-    ('msrresnet', 'x2'): {
-        'data.hr_patch': 'recipe 128, source 64',
-        'init_from': ("recipe '', no --config.init_from in its docstring; source: from "
-                      "001_MSRResNet_x4 net_g_1000000.pth"),
-    },
-    ('msrresnet', 'x3'): {
-        'data.hr_patch': 'recipe 126, source 96',
-        'init_from': ("recipe '', no --config.init_from in its docstring; source: from "
-                      "001_MSRResNet_x4 net_g_1000000.pth"),
-    },
-    ('realesrgan', 'net'): {
-        'data.dirs': "recipe folder:('DF2K',), source DIV2K+Flickr2K+OST",
-        'data.augment': 'recipe True (flips and rotations), source hflip only (use_rot: False)',
-        'init_from': "recipe '' and its docstring names no ESRGAN_SRx4_DF2KOST weights to "
-                     "start from, source starts from ESRGAN_SRx4_DF2KOST_official-ff704c30.pth "
-                     "(params_ema)",
-    },
-    ('realesrgan', 'default'): {
-        'data.dirs': "recipe folder:('DF2K',), source DIV2K+Flickr2K+OST",
-        'data.augment': 'recipe True (flips and rotations), source hflip only (use_rot: False)',
-    },
-    ('lapsrn', 'x2'): {
-        'channels': 'recipe 3, source 1',
-        'data.hr_patch': 'recipe 96, source 128',
-        'train.batch_size': 'recipe 16, source 64',
-        'train.num_steps': 'recipe 300000, source 100000',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'optim.name': "recipe 'adam', source 'sgd'",
-        'optim.weight_decay': 'recipe 0.0, source 0.0005',
-        'optim.learning_rate': 'recipe 0.0001, source 1e-05',
-        'optim.milestones': 'recipe (200000,), source (5000, 10000, 15000, 20000)',
-    },
-    ('lapsrn', 'x4'): {
-        'channels': 'recipe 3, source 1',
-        'data.hr_patch': 'recipe 96, source 128',
-        'train.batch_size': 'recipe 16, source 64',
-        'train.num_steps': 'recipe 300000, source 100000',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'optim.name': "recipe 'adam', source 'sgd'",
-        'optim.weight_decay': 'recipe 0.0, source 0.0005',
-        'optim.learning_rate': 'recipe 0.0001, source 1e-05',
-        'optim.milestones': 'recipe (200000,), source (5000, 10000, 15000, 20000)',
-    },
-    ('lapsrn', 'x8'): {
-        'channels': 'recipe 3, source 1',
-        'data.hr_patch': 'recipe 96, source 128',
-        'train.batch_size': 'recipe 16, source 64',
-        'train.num_steps': 'recipe 300000, source 100000',
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'optim.name': "recipe 'adam', source 'sgd'",
-        'optim.weight_decay': 'recipe 0.0, source 0.0005',
-        'optim.learning_rate': 'recipe 0.0001, source 1e-05',
-        'optim.milestones': 'recipe (200000,), source (5000, 10000, 15000, 20000)',
-    },
-    ('vdsr', 'x2'): {
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'optim.name': "recipe 'adam', source 'sgd'",
-        'optim.weight_decay': 'recipe 0.0, source 0.0001',
-        'optim.learning_rate': 'recipe 0.0001, source 0.1',
-    },
-    ('vdsr', 'x3'): {
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'optim.name': "recipe 'adam', source 'sgd'",
-        'optim.weight_decay': 'recipe 0.0, source 0.0001',
-        'optim.learning_rate': 'recipe 0.0001, source 0.1',
-    },
-    ('vdsr', 'x4'): {
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-        'optim.name': "recipe 'adam', source 'sgd'",
-        'optim.weight_decay': 'recipe 0.0, source 0.0001',
-        'optim.learning_rate': 'recipe 0.0001, source 0.1',
-    },
-    ('fsrcnn', 'x2'): {
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-    },
-    ('fsrcnn', 'x3'): {
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-    },
-    ('fsrcnn', 'x4'): {
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-    },
-    ('srresnet', 'x4'): {
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-    },
-    ('srgan', 'psnr'): {
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-    },
-    ('srgan', 'default'): {
-        'train.ema_decay': 'recipe 0.999, source 0.0',
-    },
-}
+KNOWN_MISMATCHES: dict = {}
 
 
 @pytest.mark.parametrize("recipe,preset,source,keys", _params())

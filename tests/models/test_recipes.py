@@ -48,7 +48,7 @@ def test_default_and_unknown_presets(name):
 # The training sets of each recipe's paper (catalog names under $SR_JAX_DATA).
 PAPER_DATA = {"srcnn": "T91", "fsrcnn": "T91", "vdsr": "291", "lapsrn": "291", "edsr": "DIV2K",
               "rcan": "DIV2K", "rdn": "DIV2K", "swinir": "DIV2K", "msrresnet": "DIV2K",
-              "rrdbnet": "DF2K", "esrgan_psnr": "DF2K", "esrgan": "DF2K", "realesrgan": "DF2K"}
+              "rrdbnet": "DF2K", "esrgan_psnr": "DF2K", "esrgan": "DF2K_OST", "realesrgan": "DF2K_OST"}
 
 
 @pytest.mark.parametrize("name", PAPER_DATA)

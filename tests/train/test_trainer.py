@@ -164,3 +164,60 @@ def test_ctrl_c_finishes_the_step_saves_and_raises_preempted(tiny_config, tmp_pa
   resumed, straight = _train_rows(tmp_path / "run"), _train_rows(tmp_path / "straight")
   assert [r["step"] for r in straight] == [3, 6, 9, 10]
   assert resumed == straight  # the window 4-6 spans the stop; every value bit for bit
+
+
+def _edsr_weights_file(tmp_path, monkeypatch, tiny_config):
+  """An official-style EDSR ×3 state_dict (8 features, 1 block) as .npz, and tiny_config at ×2
+  with that file's architecture."""
+  from sr_jax import weights  # pylint: disable=g-import-not-at-top
+  from tests.test_weights import edsr_official  # pylint: disable=g-import-not-at-top
+  monkeypatch.setenv("SR_JAX_CACHE", str(tmp_path / "cache"))
+  np.savez(tmp_path / "edsr_x3.npz", **edsr_official(f=8, blocks=1, scale=3))
+  source = weights.run_for(str(tmp_path / "edsr_x3.npz"), "init_from")
+  tiny_config.model = checkpoint.saved_config(source).model
+  tiny_config.scale = 2
+  tiny_config.train.num_steps = 2
+  return str(tmp_path / "edsr_x3.npz"), source
+
+
+def test_init_from_a_weights_file_of_another_scale_keeps_only_its_upsampler_fresh(
+    tiny_config, tmp_path, monkeypatch):
+  """BasicSR's strict_load_g: false, as EDSR ×3/×4 start from ×2: everything but the upsampler
+  comes from the file; the upsampler (other shapes there) keeps this run's initialisation."""
+  fresh = _recording_fresh_init(monkeypatch)
+  path, source = _edsr_weights_file(tmp_path, monkeypatch, tiny_config)
+  tiny_config.init_from = path
+  tiny_config.init_strict = False
+  tiny_config.optim.learning_rate = 1e-12
+  tiny_config.train.ema_decay = 0.0
+  trainer.train_and_evaluate(tiny_config, str(tmp_path / "x2"))
+  _, src, _ = checkpoint.load_generator(source)
+  _, dst = _params(tmp_path / "x2")
+  flat = lambda tree: {"/".join(str(getattr(k, "key", k)) for k in p): np.asarray(v)
+                       for p, v in jax.tree_util.tree_leaves_with_path(tree)}
+  src, dst, init = flat(src["params"]), flat(dst["params"]), flat(fresh[0])
+  kept = {k for k in dst if k not in src or src[k].size != dst[k].size}
+  assert kept and all("upsampl" in k.lower() or "tail" in k.lower() for k in kept), kept
+  assert len(kept) < len(dst)
+  for k in dst:
+    np.testing.assert_allclose(dst[k], init[k] if k in kept else src[k].reshape(dst[k].shape),
+                               rtol=0, atol=1e-9, err_msg=k)
+
+
+def test_init_from_another_scale_strictly_is_one_line_naming_the_key(
+    tiny_config, tmp_path, monkeypatch):
+  path, _ = _edsr_weights_file(tmp_path, monkeypatch, tiny_config)
+  tiny_config.init_from = path
+  with pytest.raises(Exception, match=r"holds a run with scale=3, but the config asks for scale=2"):
+    trainer.train_and_evaluate(tiny_config, str(tmp_path / "x2"))
+  assert not (tmp_path / "x2" / "checkpoints").exists()
+
+
+def test_init_from_a_file_no_architecture_fits_names_the_key(tiny_config, tmp_path, monkeypatch):
+  from sr_jax import config as config_lib  # pylint: disable=g-import-not-at-top
+  monkeypatch.setenv("SR_JAX_CACHE", str(tmp_path / "cache"))
+  np.savez(tmp_path / "odd.npz", **{"encoder.weight": np.zeros((4, 3, 3, 3), np.float32)})
+  tiny_config.init_from = str(tmp_path / "odd.npz")
+  with pytest.raises(config_lib.ConfigError,
+                     match=rf"^config.init_from: {tmp_path / 'odd.npz'}: no architecture"):
+    trainer.train_and_evaluate(tiny_config, str(tmp_path / "run"))

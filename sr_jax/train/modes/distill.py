@@ -1,14 +1,14 @@
 """Distillation: the generator learns from HR and from a frozen teacher run's outputs.
 
 loss = Σ wᵢ · content termᵢ (against HR) + distill.weight · criterion(SR, teacher's SR), the
-teacher (`config.distill.teacher`, a training run's workdir; its validated parameters, as
-sr_jax.inference would pick them) running on the same LR batch inside the step. A small student
+teacher (`config.distill.teacher`: a training run's workdir, whose validated parameters are
+taken as sr_jax.inference would pick them, a weights file or an official release name) running on the same LR batch inside the step. A small student
 can thus learn from a large model's outputs (knowledge distillation for SR). The teacher's
 variables are a step argument, like VGG's: frozen, and outside the checkpoints.
 """
 import jax
 
-from sr_jax import models
+from sr_jax import models, weights
 from sr_jax.losses import objective, pixel
 from sr_jax.train import checkpoint, inputs, modes, step as step_lib
 
@@ -26,7 +26,8 @@ def validate(c) -> None:
 def load_teacher(config):
   """(teacher module, variables) of `config.distill.teacher`; ConfigError when its scale or
   channels differ from the student's."""
-  teacher_config, variables, _ = checkpoint.load_generator(config.distill.teacher)
+  teacher_run = weights.run_for(config.distill.teacher, "distill.teacher")
+  teacher_config, variables, _ = checkpoint.load_generator(teacher_run)
   checkpoint.check_matches(config.distill.teacher, teacher_config,
                            {"scale": config.scale, "channels": config.channels},
                            "the student (config.distill.teacher)")
