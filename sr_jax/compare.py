@@ -30,7 +30,6 @@ from sr_jax.train import sharding
 
 FLAGS = flags.FLAGS
 
-PAD_MULTIPLE = 16  # sr_jax.evaluate's default: the padding changes SR near the borders
 PANEL = 256  # the default zoom's bound on a crop's side
 GAP = 8  # white pixels around and between panels
 LINE = 14  # text line height of the default font
@@ -74,9 +73,14 @@ def parse_box(box: list[str] | None, hr: np.ndarray) -> tuple[int, int, int, int
   return x0, y0, bw, bh
 
 
-def load_methods(scale: int) -> list[inference.Generator]:
-  """Every generator the flags name, each checked to be of `scale` before anything compiles."""
-  generators = inference.all_from_flags()
+def load_methods(scale: int, workdirs=(), weights_files=(), models=(), step: int | None = None,
+                 mirror: str | None = None) -> list[inference.Generator]:
+  """The generators of training runs (at `step`, default their latest checkpoint), weights files
+  and official releases, in that order, each checked to be of `scale` before anything compiles.
+  A workdir without checkpoints is a FileNotFoundError naming it (and is not created)."""
+  generators = ([inference.from_run(w, step) for w in workdirs]
+                + [inference.from_weights(w) for w in weights_files]
+                + [inference.from_release(m, mirror=mirror) for m in models])
   if not generators:
     raise config_lib.ConfigError("name a method: --workdir, --weights or --model")
   for generator in generators:
@@ -84,9 +88,16 @@ def load_methods(scale: int) -> list[inference.Generator]:
   return generators
 
 
-def evaluate_image(sample: benchmark.Sample, predict, variables, scale: int):
-  """(per-image metrics, SR uint8) through Benchmark, as sr_jax.evaluate measures them."""
-  bench = benchmark.Benchmark({"set": [sample]}, scale, PAD_MULTIPLE, 1, sharding.make_mesh())
+def pad_multiple(generator: inference.Generator | None) -> int:
+  """sr_jax.evaluate's default padding (--pad_multiple=0): only what the model needs, none for
+  the bicubic baseline (None). The padding changes SR near the borders, so it must be the same."""
+  return generator.size_multiple if generator is not None else 1
+
+
+def evaluate_image(sample: benchmark.Sample, predict, variables, scale: int, multiple: int):
+  """(per-image metrics, SR uint8) through Benchmark, as sr_jax.evaluate measures them (LR
+  padded to multiples of `multiple`: pad_multiple)."""
+  bench = benchmark.Benchmark({"set": [sample]}, scale, multiple, 1, sharding.make_mesh())
   results, kept = bench.run(bench.compile(predict), variables, keep_images=1)
   row = dict(results["set"]["images"][0])
   del row["name"]
@@ -160,7 +171,8 @@ def main(argv):
   scale = FLAGS.scale
   inference.list_models_if_asked()
   samples = {3: load_sample(FLAGS.hr, scale, 3, FLAGS.degradation)}
-  runs = load_methods(scale)
+  runs = load_methods(scale, FLAGS.workdir or (), FLAGS.weights or (), FLAGS.model or (),
+                      FLAGS.step, FLAGS.mirror)
   labels = FLAGS.labels or [os.path.basename(os.path.normpath(g.source)).split(".")[0]
                             for g in runs]
   if len(labels) != len(runs):
@@ -173,14 +185,15 @@ def main(argv):
   hr = samples[3].hr
   zoom = FLAGS.zoom or max(1, PANEL // max(box[2], box[3]))
 
-  jobs = [("Bicubic", None, None, samples[3], benchmark.bicubic_predict(scale), {})]
+  jobs = [("Bicubic", "bicubic", None, samples[3], benchmark.bicubic_predict(scale), {},
+           pad_multiple(None))]
   for label, generator in zip(labels, runs):
     jobs.append((label, generator.source, generator.step, samples[generator.channels],
-                 generator.predict, generator.variables))
+                 generator.predict, generator.variables, pad_multiple(generator)))
   rows, crops = [], [(hr, ["HR", "PSNR-Y / SSIM-Y"])]
-  for label, workdir, step, sample, predict, variables in jobs:
-    metrics, sr = evaluate_image(sample, predict, variables, scale)
-    rows.append({"label": label, "workdir": workdir, "step": step, **metrics})
+  for label, source, step, sample, predict, variables, multiple in jobs:
+    metrics, sr = evaluate_image(sample, predict, variables, scale, multiple)
+    rows.append({"label": label, "source": source, "step": step, **metrics})
     crops.append((sr, [label, f"{metrics['psnr_y']:.2f} / {metrics['ssim_y']:.4f}"]))
     print(f"{label:<16} PSNR-Y {metrics['psnr_y']:.4f}  SSIM-Y {metrics['ssim_y']:.4f}")
 

@@ -100,8 +100,15 @@ def test_figure_layout_and_numbers_equal_evaluate(tiny_config, tmp_path):
   for i, (row, evaluation) in enumerate(zip(cmp["results"], evaluations)):
     code, _, stderr = _finish(evaluation)
     assert code == 0, stderr
-    want = json.loads((tmp_path / f"eval{i}.json").read_text())["images"][0]
+    evaluated = json.loads((tmp_path / f"eval{i}.json").read_text())
+    assert evaluated["scale"] == cmp["scale"] == 2
+    (result,) = evaluated["results"]  # one method on one set: the folder holding only the image
+    assert (result["set"], result["source"]) == ("hr", row["source"])
+    (want,) = result["images"]
+    assert want["name"] == cmp["image"] == "noise"
     assert set(want) - {"name"} <= set(row)
+    for key in ("psnr_y", "ssim_y", "psnr_rgb"):  # one image: its numbers are the set's mean
+      assert result["metrics"][key] == want[key]
     for key in ("psnr_y", "ssim_y", "psnr_rgb"):
       assert abs(row[key] - want[key]) < 5e-5, (row["label"], key)
     assert f"{want['psnr_y']:.4f}" in stdout
@@ -129,6 +136,18 @@ def test_default_box_is_the_most_textured_square():
 
 
 def test_missing_workdir_is_named(tmp_path):
-  with pytest.raises(FileNotFoundError, match=f"{tmp_path / 'nope'}: no checkpoint"):
-    compare.load_runs([str(tmp_path / "nope")], 2)
-  assert not (tmp_path / "nope").exists()  # not created by the look-up
+  missing = tmp_path / "nope"
+  with pytest.raises(FileNotFoundError, match=f"{missing}: no checkpoint"):
+    compare.load_methods(2, workdirs=[str(missing)])
+  with pytest.raises(config_lib.ConfigError, match="name a method"):
+    compare.load_methods(2)
+  # The CLI: one line naming the path, nothing written.
+  hr_file = tmp_path / "hr.png"
+  Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(hr_file)
+  code, _, stderr = _finish(_start("sr_jax.compare", f"--hr={hr_file}", "--scale=2",
+                                   f"--workdir={missing}", f"--out={tmp_path / 'cmp.png'}"))
+  assert code != 0 and "Traceback" not in stderr
+  assert stderr.strip().splitlines()[-1] == (
+      f"error: {missing}: no checkpoint here (not a training run's workdir)")
+  assert not missing.exists()  # not created by the look-up
+  assert not (tmp_path / "cmp.png").exists()

@@ -225,17 +225,22 @@ def test_converted_run_is_what_evaluate_loads(tmp_path):
   (row,) = json.loads((tmp_path / "out.json").read_text())["results"][0]["images"]
   assert row["name"] == "noise"
 
-  # Reference: MATLAB-bicubic LR (tests/data/test_pipeline.py's integer ×1/2), padded
-  # symmetrically to the 16×16 bucket, cut into tiles at 0, 4, 8 (tile 8, overlap 4: each side
-  # facing another tile gives up 2 LR pixels, so the tiles' kept parts partition the image:
-  # LR 0-5, 6-9, 10-15, HR 0-11, 12-19, 20-31), each self-ensembled through EDSR-PyTorch.
-  lr = np.pad(_matlab_half(hr) / 255, ((0, 4), (0, 6), (0, 0)), mode="symmetric")
+  # Reference: MATLAB-bicubic LR (tests/data/test_pipeline.py's integer ×1/2), 12×10, not padded
+  # (EDSR needs no size multiple: evaluate pads only what the model needs, so the borders are the
+  # image's as in EDSR-PyTorch's test), cut into 8×8 tiles at rows 0, 4 and columns 0, 2 (the
+  # last tile flush), each self-ensembled through EDSR-PyTorch. Overlap 4: each side facing
+  # another tile gives up 2 LR pixels; rows: HR 0-11 from the first tile, 12-23 from the second;
+  # columns: HR 0-7 from the first, 12-19 from the second, 8-11 (kept by both) their mean.
+  lr = _matlab_half(hr) / 255
   f = functools.partial(_edsr_pytorch_forward, sd)
-  keep = ((0, 0, 12), (4, 4, 12), (8, 4, 16))  # (tile start, first and last+1 kept HR row)
-  sr = np.concatenate([np.concatenate([_self_ensemble(f, lr[y:y + 8, x:x + 8])[a:b, c:d]
-                                       for x, c, d in keep], axis=1) for y, a, b in keep])
-  assert sr.shape == (32, 32, 3)
-  scaled = np.clip(sr[:24, :20], 0, 1) * 255
+  tiles = {(y, x): _self_ensemble(f, lr[y:y + 8, x:x + 8]) for y in (0, 4) for x in (0, 2)}
+
+  def tile_row(y):
+    left, right = tiles[(y, 0)][:, :12], tiles[(y, 2)][:, 4:]
+    return np.concatenate([left[:, :8], (left[:, 8:] + right[:, :4]) / 2, right[:, 4:]], axis=1)
+  sr = np.concatenate([tile_row(0)[:12], tile_row(4)[4:]])
+  assert sr.shape == (24, 20, 3)
+  scaled = np.clip(sr, 0, 1) * 255
   assert 0.3 < np.mean((scaled > 0) & (scaled < 255))  # mostly unclipped: the numbers count
   sr_q = np.round(scaled)
   crop = (slice(2, -2), slice(2, -2))  # `scale` pixels off every border

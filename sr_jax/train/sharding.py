@@ -15,6 +15,13 @@ def make_mesh() -> jax.sharding.Mesh:
   return jax.make_mesh((jax.device_count(),), (DATA_AXIS,), axis_types=(AxisType.Auto,))
 
 
+def local_mesh() -> jax.sharding.Mesh:
+  """This process's devices only: for work one process does alone (the end-of-run summary), which
+  a mesh spanning other hosts would wait on forever."""
+  return jax.make_mesh((jax.local_device_count(),), (DATA_AXIS,), axis_types=(AxisType.Auto,),
+                       devices=jax.local_devices())
+
+
 def batch_sharding(mesh) -> NamedSharding:
   return NamedSharding(mesh, P(DATA_AXIS))
 

@@ -31,9 +31,10 @@ def best_validation(workdir) -> dict[str, dict]:
 
 
 def bicubic_scores(val_sets: dict, scale: int, config) -> dict[str, dict]:
-  """{set: mean metrics} of the MATLAB-bicubic baseline on the validation samples."""
+  """{set: mean metrics} of the MATLAB-bicubic baseline on the validation samples, on this
+  process's devices (process 0 computes it alone)."""
   bench = benchmark.Benchmark(val_sets, scale, config.val.pad_multiple, config.val.batch_size,
-                              sharding.make_mesh())
+                              sharding.local_mesh())
   results, _ = bench.run(bench.compile(benchmark.bicubic_predict(scale)), {})
   return {name: r["mean"] for name, r in results.items()}
 

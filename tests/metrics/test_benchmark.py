@@ -44,10 +44,17 @@ def test_evaluate_cli_writes_json(shared_data, tmp_path):
                          f"--hr_dir={shared_data('Set5', 'HR')}", "--scale=2",
                          "--baseline=bicubic", f"--json={out}"],
                         capture_output=True, text=True, check=True)
-  result = json.loads(out.read_text())
-  assert set(result["mean"]) == {"psnr_y", "ssim_y", "psnr_rgb"}
+  written = json.loads(out.read_text())
+  assert written["scale"] == 2
+  (result,) = written["results"]  # one method on one set
+  assert (result["method"], result["set"], result["scale"], result["source"]) == (
+      "Bicubic", "Set5", 2, "bicubic")
+  assert set(result["metrics"]) == {"psnr_y", "ssim_y", "psnr_rgb"}
   assert [r["name"] for r in result["images"]] == ["baby", "bird", "butterfly", "head", "woman"]
-  assert abs(result["mean"]["psnr_y"] - 33.66) <= 0.03
+  for key, mean in result["metrics"].items():  # the means are the per-image rows' means
+    assert mean == pytest.approx(np.mean([r[key] for r in result["images"]]), abs=1e-9)
+  assert abs(result["metrics"]["psnr_y"] - 33.66) <= 0.03
+  assert abs(result["metrics"]["ssim_y"] - 0.9299) <= 0.002
   assert "mean" in proc.stdout and "butterfly" in proc.stdout
 
 

@@ -17,7 +17,8 @@ import optax
 import pytest
 
 from sr_jax.config import ConfigError
-from sr_jax.train import checkpoint, gan as gan_lib, step as step_lib, trainer
+from sr_jax.train import checkpoint, step as step_lib, trainer
+from sr_jax.train.modes import adversarial as gan_lib
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
