@@ -17,7 +17,8 @@ import time
 import jax
 import numpy as np
 
-from sr_jax import extras, inference
+from sr_jax import extras
+from sr_jax import inference as inference_lib  # not sr_jax.bench.inference
 from sr_jax.bench import flops
 from sr_jax.data import pipeline
 from sr_jax.train import checkpoint, sharding, trainer
@@ -26,15 +27,17 @@ DATA_MODES = ("random", "real")
 RESULTS_HEADER = (
     "| date | device | jax / jaxlib / flax / torch | config | batch | LR patch | steps/s real "
     "(random) | patches/s real | TFLOP/s (random) | FLOPs analytic/XLA | compile s | peak mem GiB "
-    "| input patches/s | real/random | JAX/torch fp32 | JAX/torch bf16 | JAX/torch compile |\n"
-    "|" + " --- |" * 17 + "\n")
+    "| input patches/s | real/random | JAX/torch fp32 | JAX/torch bf16 | JAX/torch compile "
+    "| rounds × steps, load before/after |\n"
+    "|" + " --- |" * 18 + "\n")
 
 
 def timed(fn, steps: int, warmup: int) -> float:
   """Calls per second of fn over `steps` calls after `warmup` calls, synchronised on the device."""
+  out = None
   for _ in range(warmup):
     out = fn()
-  jax.block_until_ready(out if warmup else None)
+  jax.block_until_ready(out)
   t0 = time.perf_counter()
   for _ in range(steps):
     out = fn()
@@ -77,8 +80,24 @@ def _close(it):
     it.close()
 
 
-def measure(config, steps: int, warmup: int, data_modes=DATA_MODES) -> dict:
-  """Everything but PyTorch for one config, at its batch size and patch."""
+def interleaved(timers: dict, steps: int, rounds: int) -> dict[str, list[float]]:
+  """{name: [steps/s per round]}: each round times `steps` calls of every timer in turn (A, B, A,
+  B, ...), so that a change in the machine's load between rounds falls on every timer alike."""
+  out = {name: [] for name in timers}
+  for _ in range(rounds):
+    for name, rate in timers.items():
+      out[name].append(rate(steps))
+  return out
+
+
+def measure(config, steps: int, warmup: int, data_modes=DATA_MODES, torch_variants=(),
+            rounds: int = 1) -> dict:
+  """One config at its batch size and patch: compile, FLOPs, the input pipeline, and the step's
+  steps/s per data mode, the median of `rounds` rounds of `steps` timed steps. With
+  `torch_variants` (needs 'random' in data_modes), PyTorch's step of each variant is timed in the
+  same rounds, interleaved with JAX's random-input step, and each ratio is the ratio of medians.
+  The load average is recorded before and after."""
+  load_before = os.getloadavg()
   run = trainer.setup(config)
   abstract_state = checkpoint.abstract_like(run.state)
   t0 = time.perf_counter()
@@ -90,12 +109,12 @@ def measure(config, steps: int, warmup: int, data_modes=DATA_MODES) -> dict:
   lr_side = config.data.hr_patch // config.scale
   lr_spec = jax.ShapeDtypeStruct((config.train.batch_size, lr_side, lr_side, config.channels),
                                  np.float32)
-  forward = inference.predict_fn(run.model)
+  forward = inference_lib.predict_fn(run.model)
   variables = {"params": abstract_state.params, **abstract_state.model_state}
   step_flops = flops.count(run.train_step, abstract_state, run.batch_spec, *run.step_args)
   xla = flops.xla_flops(compiled, jax.device_count())
   batch = config.train.batch_size
-  result = {"compile_s": compile_s, "lower_s": lower_s,
+  result = {"compile_s": compile_s, "lower_s": lower_s, "rounds": rounds,
             "flops": {"analytic_step": step_flops,
                       "analytic_forward": flops.count(forward, variables, lr_spec),
                       "xla_step": xla,
@@ -109,25 +128,43 @@ def measure(config, steps: int, warmup: int, data_modes=DATA_MODES) -> dict:
     _close(host_it)
 
   stepper = _Stepper(compiled, run.state, None, run.step_args)
+  timings = {}
+  if "real" in data_modes:
+    data_it = iter(pipeline.on_devices(run.host_dataset, sharding.batch_sharding(run.mesh),
+                                       config.data.device_prefetch))
+    stepper.next_batch = lambda: next(data_it)
+    try:
+      timed(stepper, 0, warmup)
+      timings.update(interleaved({"real": lambda n: timed(stepper, n, 0)}, steps, rounds))
+    finally:
+      _close(data_it)
+  torch_steps = {}
+  if "random" in data_modes:
+    fixed = random_batch(config, run.batch_spec)
+    stepper.next_batch = lambda: fixed
+    timed(stepper, 0, warmup)
+    timers = {"random": lambda n: timed(stepper, n, 0)}
+    for variant in torch_variants:
+      torch_steps[variant] = torch_references().warmed_up(config, variant, warmup)
+      timers[f"torch_{variant}"] = torch_steps[variant][0].rate
+    timings.update(interleaved(timers, steps, rounds))
   for mode in data_modes:
-    if mode == "random":
-      fixed = random_batch(config, run.batch_spec)
-      stepper.next_batch = lambda: fixed
-      rate = timed(stepper, steps, warmup)
-    else:
-      data_it = iter(pipeline.on_devices(run.host_dataset, sharding.batch_sharding(run.mesh),
-                                         config.data.device_prefetch))
-      stepper.next_batch = lambda: next(data_it)
-      try:
-        rate = timed(stepper, steps, warmup)
-      finally:
-        _close(data_it)
+    rate = float(np.median(timings[mode]))
     result["step"][mode] = {"steps_per_s": rate, "patches_per_s": rate * batch,
-                            "tflops_per_s": rate * step_flops / 1e12}
+                            "tflops_per_s": rate * step_flops / 1e12, "rounds": timings[mode]}
   if set(DATA_MODES) <= set(result["step"]):
     result["real_over_random"] = (result["step"]["real"]["steps_per_s"]
                                   / result["step"]["random"]["steps_per_s"])
+  if torch_steps:
+    jax_rate = result["step"]["random"]["steps_per_s"]
+    result["torch"] = {}
+    for variant, (step, warmup_s) in torch_steps.items():
+      rate = float(np.median(timings[f"torch_{variant}"]))
+      result["torch"][variant] = {
+          "steps_per_s": rate, "patches_per_s": rate * batch, "warmup_s": warmup_s,
+          "rounds": timings[f"torch_{variant}"], "jax_over_torch": jax_rate / rate, **step.info()}
   result["peak_memory_bytes"] = peak_memory()
+  result["load_average"] = {"before": load_before, "after": os.getloadavg()}
   return result
 
 
@@ -136,16 +173,6 @@ def torch_references():
   extras.require("torch", "bench", "--torch")
   from sr_jax.bench import torch_models  # pylint: disable=g-import-not-at-top
   return torch_models
-
-
-def measure_torch(config, variants, steps: int, warmup: int, jax_steps_per_s: float) -> dict:
-  """PyTorch's step per variant, and JAX's random-input steps/s over each (> 1: JAX is faster)."""
-  out = {}
-  for variant in variants:
-    r = torch_references().train_rate(config, variant, steps, warmup)
-    r["jax_over_torch"] = jax_steps_per_s / r["steps_per_s"]
-    out[variant] = r
-  return out
 
 
 def _version(package: str) -> str | None:
@@ -184,7 +211,9 @@ def results_row(r: dict) -> str:
       _fmt(r["flops"]["analytic_over_xla"], ".3f"), _fmt(r["compile_s"], ".1f"),
       _fmt(r["peak_memory_bytes"], ".2f", 2**30), _fmt(r["input_patches_per_s"], ".3g"),
       _fmt(r.get("real_over_random"), ".2f"),
-      *(_fmt(torch.get(k, {}).get("jax_over_torch"), ".2f") for k in ("fp32", "bf16", "compile"))]
+      *(_fmt(torch.get(k, {}).get("jax_over_torch"), ".2f") for k in ("fp32", "bf16", "compile")),
+      f"{r['rounds']} × {r['steps']}, {r['load_average']['before'][0]:.2f}/"
+      f"{r['load_average']['after'][0]:.2f}"]
   return "| " + " | ".join(cells) + " |\n"
 
 

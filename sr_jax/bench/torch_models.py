@@ -52,9 +52,10 @@ class ResBlock(nn.Module):
 
 
 class EDSR(nn.Module):
-  def __init__(self, scale, channels=3, num_blocks=16, features=64, res_scale=1.0):
+  def __init__(self, scale, channels=3, num_blocks=16, features=64, res_scale=1.0,
+               img_range=255.0):
     super().__init__()
-    self.mean = MeanShift(channels)
+    self.mean, self.img_range = MeanShift(channels), img_range
     self.head = _conv(channels, features)
     self.body = nn.Sequential(*[ResBlock(features, res_scale) for _ in range(num_blocks)])
     self.body_end = _conv(features, features)
@@ -62,9 +63,9 @@ class EDSR(nn.Module):
     self.tail = _conv(features, channels)
 
   def forward(self, lr):
-    x = self.head(self.mean(lr, -1))
+    x = self.head(self.mean(lr, -1) * self.img_range)
     x = x + self.body_end(self.body(x))
-    return self.mean(self.tail(self.upsample(x)), 1)
+    return self.mean(self.tail(self.upsample(x)) / self.img_range, 1)
 
 
 class DenseBlock(nn.Module):
@@ -186,10 +187,10 @@ class SwinIR(nn.Module):
   """Inputs whose sides are multiples of the window (the benchmark's patches); no padding."""
 
   def __init__(self, scale, channels=3, embed_dim=180, depths=(6,) * 6, num_heads=(6,) * 6,
-               window_size=8, mlp_ratio=2.0, upsample_features=64):
+               window_size=8, mlp_ratio=2.0, upsample_features=64, img_range=1.0):
     super().__init__()
     self.window = window_size
-    self.mean = MeanShift(channels)
+    self.mean, self.img_range = MeanShift(channels), img_range
     self.conv_first = _conv(channels, embed_dim)
     self.embed_norm = nn.LayerNorm(embed_dim)
     self.layers = nn.ModuleList(RSTB(embed_dim, d, h, window_size, mlp_ratio)
@@ -205,29 +206,34 @@ class SwinIR(nn.Module):
     n, _, h, w = lr.shape
     mask = torch.as_tensor(np.asarray(shifted_window_mask(h, w, self.window, self.window // 2)),
                            device=lr.device)
-    x = self.conv_first(self.mean(lr, -1))
+    x = self.conv_first(self.mean(lr, -1) * self.img_range)
     y = self.embed_norm(x.flatten(2).transpose(1, 2))
     for layer in self.layers:
       y = layer(y, (h, w), mask)
     y = self.norm(y).transpose(1, 2).reshape(x.shape)
     x = x + self.conv_after_body(y)
     x = F.leaky_relu(self.conv_before_upsample(x), 0.01)
-    return self.mean(self.conv_last(self.upsample(x)), 1)
+    return self.mean(self.conv_last(self.upsample(x)) / self.img_range, 1)
 
 
 _MODELS = {"edsr": EDSR, "rrdbnet": RRDBNet, "swinir": SwinIR}
-# bicubic_skip: off in the recipes benchmarked; scan_mode: how XLA compiles, not the model
-_IGNORED = ("name", "dtype", "bicubic_skip", "scan_mode")
+# The variants the references build only in their recipes' form (the benchmarked ones); scan_mode
+# is how XLA compiles, not the model.
+_ONLY = {"bicubic_skip": False, "conv": "standard", "dilation": 1, "groups": 1,
+         "pixel_unshuffle": False, "upsampler": "pixelshuffle", "resi_connection": "1conv"}
+_IGNORED = ("name", "dtype", "scan_mode", *_ONLY)
 
 
 def check_config(config) -> None:
   """ValueError unless the config's step is one the reference has: L1 on a model it builds."""
   if config.model.name not in _MODELS:
     raise ValueError(f"no PyTorch reference of {config.model.name!r} ({', '.join(_MODELS)})")
-  if config.train.loss != "l1" or ("gan" in config and config.gan.discriminator):
+  if config.train.loss != "l1" or config.train.mode != "supervised":
     raise ValueError("the PyTorch reference is BasicSR's L1 step; this config trains another loss")
-  if config.model.get("bicubic_skip"):
-    raise ValueError("the PyTorch EDSR reference has no bicubic_skip")
+  for key, value in _ONLY.items():
+    if config.model.get(key, value) != value:
+      raise ValueError(f"the PyTorch {config.model.name} reference has only "
+                       f"model.{key}={value!r}, not {config.model[key]!r}")
 
 
 def build(config) -> nn.Module:
@@ -251,50 +257,67 @@ def _sync(dev):
     torch.cuda.synchronize()
 
 
-def train_rate(config, variant: str, steps: int, warmup: int) -> dict:
-  """Steps/s of BasicSR's training step for `config` at its batch and patch size, one variant."""
-  if variant not in VARIANTS:
-    raise ValueError(f"torch variant {variant!r} is not one of {', '.join(VARIANTS)}")
-  dev = device()
-  torch.backends.cudnn.benchmark = True
-  torch.manual_seed(config.seed)
-  model = build(config).to(dev).to(memory_format=torch.channels_last)
-  ema = [p.detach().clone() for p in model.parameters()] if config.train.ema_decay else None
-  opt = torch.optim.Adam(model.parameters(), lr=config.optim.learning_rate,
-                         betas=(config.optim.b1, config.optim.b2), eps=config.optim.eps)
-  forward = torch.compile(model) if variant == "compile" else model
-  b, lr_side = config.train.batch_size, config.data.hr_patch // config.scale
-  lr = torch.rand(b, config.channels, lr_side, lr_side, device=dev)
-  lr = lr.contiguous(memory_format=torch.channels_last)
-  hr = torch.rand(b, config.channels, lr_side * config.scale, lr_side * config.scale, device=dev)
+class Step:
+  """BasicSR's training step for `config` at its batch and patch size, one variant, built once:
+  call it to run steps; `rate(steps)` times them (synchronised), so that a benchmark can
+  interleave its timings with JAX's."""
 
-  def step():
-    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=variant == "bf16"):
-      loss = F.l1_loss(forward(lr).float(), hr)
-    opt.zero_grad(set_to_none=True)
+  def __init__(self, config, variant: str):
+    if variant not in VARIANTS:
+      raise ValueError(f"torch variant {variant!r} is not one of {', '.join(VARIANTS)}")
+    self.dev = dev = device()
+    torch.backends.cudnn.benchmark = True
+    torch.manual_seed(config.seed)
+    self.model = model = build(config).to(dev).to(memory_format=torch.channels_last)
+    self.ema = [p.detach().clone() for p in model.parameters()] if config.train.ema_decay else None
+    self.ema_decay = config.train.ema_decay
+    self.opt = torch.optim.Adam(model.parameters(), lr=config.optim.learning_rate,
+                                betas=(config.optim.b1, config.optim.b2), eps=config.optim.eps)
+    self.forward = torch.compile(model) if variant == "compile" else model
+    self.variant, self.batch = variant, config.train.batch_size
+    lr_side = config.data.hr_patch // config.scale
+    self.lr = torch.rand(self.batch, config.channels, lr_side, lr_side, device=dev).contiguous(
+        memory_format=torch.channels_last)
+    hr_side = lr_side * config.scale
+    self.hr = torch.rand(self.batch, config.channels, hr_side, hr_side, device=dev)
+
+  def __call__(self):
+    with torch.autocast(self.dev.type, dtype=torch.bfloat16, enabled=self.variant == "bf16"):
+      loss = F.l1_loss(self.forward(self.lr).float(), self.hr)
+    self.opt.zero_grad(set_to_none=True)
     loss.backward()
-    opt.step()
-    if ema is not None:
+    self.opt.step()
+    if self.ema is not None:
       with torch.no_grad():
-        torch._foreach_lerp_(ema, list(model.parameters()), 1.0 - config.train.ema_decay)  # pylint: disable=protected-access
+        torch._foreach_lerp_(self.ema, list(self.model.parameters()), 1.0 - self.ema_decay)  # pylint: disable=protected-access
 
+  def rate(self, steps: int) -> float:
+    """Steps/s over `steps` steps, synchronised on the device."""
+    _sync(self.dev)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+      self()
+    _sync(self.dev)
+    return steps / (time.perf_counter() - t0)
+
+  def info(self) -> dict:
+    cuda = self.dev.type == "cuda"
+    return {"peak_memory_bytes": torch.cuda.max_memory_allocated() if cuda else None,
+            "device": torch.cuda.get_device_name() if cuda else "cpu",
+            "params": param_count(self.model), "threads": torch.get_num_threads(),
+            # JAX's default precision runs fp32 convs and matmuls as TF32 on Ampere and newer.
+            "tf32": {"cudnn": torch.backends.cudnn.allow_tf32,
+                     "matmul": torch.backends.cuda.matmul.allow_tf32}}
+
+
+def warmed_up(config, variant: str, warmup: int) -> tuple[Step, float]:
+  """(the step, seconds its first max(warmup, 1) steps took: torch.compile's build among them)."""
+  step = Step(config, variant)
   t0 = time.perf_counter()
   for _ in range(max(warmup, 1)):
     step()
-  _sync(dev)
+  _sync(step.dev)
   warmup_s = time.perf_counter() - t0
-  if dev.type == "cuda":
+  if step.dev.type == "cuda":
     torch.cuda.reset_peak_memory_stats()
-  t0 = time.perf_counter()
-  for _ in range(steps):
-    step()
-  _sync(dev)
-  steps_per_s = steps / (time.perf_counter() - t0)
-  return {"steps_per_s": steps_per_s, "patches_per_s": steps_per_s * b, "warmup_s": warmup_s,
-          "peak_memory_bytes": torch.cuda.max_memory_allocated() if dev.type == "cuda" else None,
-          "device": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu",
-          "params": param_count(model), "threads": torch.get_num_threads(),
-          # JAX's default precision runs fp32 convs and matmuls as TF32 on Ampere and newer.
-          "tf32": {"cudnn": torch.backends.cudnn.allow_tf32,
-                   "matmul": torch.backends.cuda.matmul.allow_tf32}}
-
+  return step, warmup_s

@@ -15,18 +15,20 @@ FLOPS_TOLERANCE = 0.05
 def _bench(tmp_path, *extra):
   out, table = tmp_path / "bench.json", tmp_path / "RESULTS.md"
   subprocess.run([sys.executable, "-m", "sr_jax.bench", "--config=configs/edsr.py:x4",
-                  "--config.data.source=skimage", "--batch=2", "--patch=8", "--steps=2",
-                  "--warmup=1", f"--json={out}", f"--results={table}", "--compilation_cache=",
-                  *extra], cwd=REPO, capture_output=True, text=True, check=True)
+                  "--config.data.source=skimage", "--config.data.dirs=('',)", "--batch=2", "--patch=8", "--steps=2",
+                  "--rounds=3", "--warmup=1", f"--json={out}", f"--results={table}",
+                  "--compilation_cache=", *extra], cwd=REPO, capture_output=True, text=True,
+                 check=True)
   return json.loads(out.read_text()), table.read_text()
 
 
 def test_measures_the_real_step_and_appends_a_row(tmp_path):
   r, table = _bench(tmp_path)
   assert (r["model"], r["batch"], r["lr_patch"], r["scale"]) == ("edsr", 2, 8, 4)
-  assert r["overrides"] == ["--config.data.source=skimage"]
+  assert r["overrides"] == ["--config.data.source=skimage", "--config.data.dirs=('',)"]
   assert set(r["step"]) == {"random", "real"}
   for s in r["step"].values():
+    assert len(s["rounds"]) == 3 and s["steps_per_s"] == sorted(s["rounds"])[1]  # the median
     assert s["steps_per_s"] > 0 and s["patches_per_s"] == pytest.approx(2 * s["steps_per_s"])
     assert s["tflops_per_s"] == pytest.approx(s["steps_per_s"] * r["flops"]["analytic_step"] / 1e12)
   assert r["real_over_random"] == pytest.approx(
@@ -36,9 +38,25 @@ def test_measures_the_real_step_and_appends_a_row(tmp_path):
   assert 1 - FLOPS_TOLERANCE < f["analytic_over_xla"] <= 1
   assert 2.9 * f["analytic_forward"] < f["analytic_step"] < 3.1 * f["analytic_forward"]
   assert r["versions"]["jax"] and r["compilation_cache"] is None and "torch" not in r
+  assert all(len(r["load_average"][k]) == 3 for k in ("before", "after"))
   lines = table.splitlines()
-  assert lines[-1].startswith("| ") and lines[-1].count("|") == lines[-3].count("|") == 18
+  assert lines[-1].startswith("| ") and lines[-1].count("|") == lines[-3].count("|") == 19
   assert "configs/edsr.py:x4 --config.data.source=skimage" in lines[-1]
+  assert lines[-1].endswith(f" | 3 × 2, {r['load_average']['before'][0]:.2f}/"
+                            f"{r['load_average']['after'][0]:.2f} |")
+
+
+def test_a_plain_run_writes_no_file(tmp_path):
+  before = sorted(p.name for p in tmp_path.iterdir())
+  proc = subprocess.run([sys.executable, "-m", "sr_jax.bench",
+                         f"--config={REPO / 'configs' / 'edsr.py'}:x4",
+                         "--config.data.source=skimage", "--config.data.dirs=('',)",
+                         "--config.model.num_blocks=1",
+                         "--batch=1", "--patch=8", "--steps=1", "--rounds=1", "--warmup=0",
+                         "--data=random", "--compilation_cache="], cwd=tmp_path,
+                        capture_output=True, text=True, check=True)
+  assert sorted(p.name for p in tmp_path.iterdir()) == before
+  assert "load average (1/5/15 min) before" in proc.stdout
 
 
 @pytest.mark.torch
@@ -47,9 +65,10 @@ def test_torch_ratios_come_from_the_same_run(tmp_path):
   r, table = _bench(tmp_path, "--torch", "--torch_variants=fp32", "--data=random", "--steps=1")
   assert set(r["step"]) == {"random"} and set(r["torch"]) == {"fp32"}
   t = r["torch"]["fp32"]
+  assert len(t["rounds"]) == 3 and t["steps_per_s"] == sorted(t["rounds"])[1]
   assert t["params"] > 1_000_000 and t["steps_per_s"] > 0
   assert t["jax_over_torch"] == pytest.approx(r["step"]["random"]["steps_per_s"] / t["steps_per_s"])
-  assert f"| {t['jax_over_torch']:.2f} | - | - |" in table
+  assert f"| {t['jax_over_torch']:.2f} | - | - | 3 × 1, " in table
 
 
 def test_torch_flag_without_torch_fails_in_one_line():

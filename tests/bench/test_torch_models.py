@@ -63,15 +63,17 @@ def test_same_function_with_the_flax_weights(config):
   np.testing.assert_allclose(out, model.apply(variables, lr), atol=2e-5)
 
 
-def test_train_rate_times_steps_and_rejects_unknown_variants():
+def test_the_step_trains_times_and_rejects_unknown_variants():
   c = _small(edsr, "x2")
   c.model.features = 8
   c.train.batch_size, c.data.hr_patch = 2, 16
-  r = torch_models.train_rate(c, "fp32", steps=1, warmup=1)
-  assert r["steps_per_s"] > 0 and r["patches_per_s"] == 2 * r["steps_per_s"]
-  assert r["params"] == zoo.param_count(models.from_config(c))
+  step, warmup_s = torch_models.warmed_up(c, "fp32", warmup=1)
+  before = [p.detach().clone() for p in step.model.parameters()]
+  assert warmup_s > 0 and step.rate(2) > 0
+  assert all((a != b.detach()).any() for a, b in zip(before, step.model.parameters()))
+  assert step.info()["params"] == zoo.param_count(models.from_config(c))
   with pytest.raises(ValueError, match="torch variant"):
-    torch_models.train_rate(c, "fp16", steps=1, warmup=1)
+    torch_models.Step(c, "fp16")
 
 
 def test_steps_without_a_reference_are_refused():
