@@ -11,6 +11,7 @@ import jax
 from sr_jax import models, weights
 from sr_jax.losses import objective, pixel
 from sr_jax.train import checkpoint, inputs, modes, step as step_lib
+from sr_jax.train.modes import supervised
 
 SECTION = "distill"
 
@@ -37,28 +38,16 @@ def load_teacher(config):
 def make_step(model, teacher, tx, schedule, content, term_weights: dict[str, float],
               distill_weight: float, criterion, ema_decay: float,
               prepare_batch=step_lib.host_pairs):
-  """step(state, batch, vgg_variables, teacher_variables) → (state, metrics)."""
-  weights = {**term_weights, "distill": distill_weight}
+  """step(state, batch, vgg_variables, teacher_variables) → (state, metrics): the supervised
+  step with one more term, criterion(SR, the teacher's SR of the same LR)."""
 
-  def train_step(state: step_lib.TrainState, batch, vgg_variables, teacher_variables):
-    batch_inputs, pool = prepare_batch(batch, step_lib.step_key(state), state.pool)
-    lr, hr = batch_inputs["lr"], batch_inputs["hr"]
+  def distill_term(outputs, lr, hr, teacher_variables):
     target = jax.lax.stop_gradient(teacher.apply(teacher_variables, lr, train=False))
-    mutable = list(state.model_state) or False
+    return {"distill": criterion(objective.final(outputs), target.astype(hr.dtype))}
 
-    def loss_of(params):
-      out = model.apply({"params": params, **state.model_state}, lr, train=True, mutable=mutable)
-      outputs, model_state = out if mutable else (out, state.model_state)
-      terms = {**content(outputs, hr, vgg_variables),
-               "distill": criterion(objective.final(outputs), target.astype(hr.dtype))}
-      return objective.total(terms, weights), (terms, model_state)
-
-    (loss, (terms, model_state)), grads = jax.value_and_grad(loss_of, has_aux=True)(state.params)
-    changes = {**step_lib.update(state, grads, tx, ema_decay), "model_state": model_state,
-               "pool": pool}
-    return step_lib.finish(state, changes, {"loss": loss, **terms}, grads, schedule)
-
-  return train_step
+  return supervised.make_step(model, tx, schedule, content,
+                              {**term_weights, "distill": distill_weight}, ema_decay,
+                              prepare_batch, extra_terms=distill_term)
 
 
 def build(config, model, tx, schedule, lr_shape) -> modes.Built:

@@ -19,10 +19,12 @@ def validate(config) -> None:
 
 
 def make_step(model, tx, schedule, content, term_weights: dict[str, float], ema_decay: float,
-              prepare_batch=step_lib.host_pairs):
-  """step(state, batch, vgg_variables) → (state, metrics: loss, every term, and the tail's)."""
+              prepare_batch=step_lib.host_pairs, extra_terms=None):
+  """step(state, batch, vgg_variables, *extra_args) → (state, metrics: loss, every term, and the
+  tail's). `extra_terms(outputs, lr, hr, *extra_args)` → {term: value} adds terms beside the
+  content ones (another mode's, e.g. distillation's), weighted by `term_weights` too."""
 
-  def train_step(state: step_lib.TrainState, batch, vgg_variables):
+  def train_step(state: step_lib.TrainState, batch, vgg_variables, *extra_args):
     batch_inputs, pool = prepare_batch(batch, step_lib.step_key(state), state.pool)
     lr, hr = batch_inputs["lr"], batch_inputs["hr"]
     mutable = list(state.model_state) or False
@@ -31,6 +33,8 @@ def make_step(model, tx, schedule, content, term_weights: dict[str, float], ema_
       out = model.apply({"params": params, **state.model_state}, lr, train=True, mutable=mutable)
       outputs, model_state = out if mutable else (out, state.model_state)
       terms = content(outputs, hr, vgg_variables)
+      if extra_terms is not None:
+        terms.update(extra_terms(outputs, lr, hr, *extra_args))
       return objective.total(terms, term_weights), (terms, model_state)
 
     (loss, (terms, model_state)), grads = jax.value_and_grad(loss_of, has_aux=True)(state.params)
