@@ -24,6 +24,7 @@ import jax.numpy as jnp
 
 from sr_jax import cli
 from sr_jax import config as config_lib
+from sr_jax import extras
 from sr_jax.tools import exported_runner
 from sr_jax import inference
 
@@ -81,10 +82,14 @@ def manifest(config, step: int, exported, dtype: str, tile: int, tile_overlap: i
   }
 
 
+def require_tf():
+  return extras.require("tensorflow", "saved_model", "--saved_model (a TF SavedModel)")
+
+
 def save_tf(fn, channels: int, tile: int, platforms, path: pathlib.Path):
   """A TF SavedModel of `fn` (serving signature: `lr`, float32 NHWC) with the same
   symbolic shape, by jax2tf's native serialization (the StableHLO in an XlaCallModule op)."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top  (only for --saved_model)
+  tf = require_tf()
   from jax.experimental import jax2tf  # pylint: disable=g-import-not-at-top
 
   converted = jax2tf.convert(fn, polymorphic_shapes=[f"({input_shape(channels, tile)})"],
@@ -126,6 +131,8 @@ def define_flags():
 def main(argv):
   del argv
   out = pathlib.Path(FLAGS.out)
+  if FLAGS.saved_model:
+    require_tf()  # before anything loads or compiles
   generator = inference.from_run(FLAGS.workdir, FLAGS.step)
   config, variables, step = generator.config, generator.variables, generator.step
   start = time.perf_counter()

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from sr_jax import config as config_lib
-from sr_jax import export, models
+from sr_jax import export, extras, models
 from sr_jax.train import checkpoint, trainer
 
 SIZES = ((1, 9, 13), (2, 16, 7))  # (batch, h, w): two compiles of one artifact
@@ -170,8 +170,9 @@ def test_bfloat16_export_is_half_the_size_and_close(tmp_path):
   assert sizes["bfloat16"] < 0.75 * sizes["float32"]
 
 
+@pytest.mark.tensorflow
 def test_saved_model_matches_apply(tmp_path):
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top  (slow; this test only)
+  tf = pytest.importorskip("tensorflow", reason="[ci-step:tensorflow] needs sr_jax[saved_model]")
   c = _small_config("edsr", num_blocks=1, features=8)
   model = models.from_config(c)
   variables = models.random_variables(model)
@@ -181,6 +182,12 @@ def test_saved_model_matches_apply(tmp_path):
     lr = _lr(b, h, w)
     sr = serve(lr=tf.constant(lr))["output_0"]
     np.testing.assert_allclose(sr.numpy(), model.apply(variables, lr), atol=1e-5)
+
+
+def test_saved_model_without_tensorflow_names_the_extra(monkeypatch):
+  monkeypatch.setitem(sys.modules, "tensorflow", None)  # `import tensorflow` raises ImportError
+  with pytest.raises(extras.MissingExtra, match=r"pip install 'sr_jax\[saved_model\]'"):
+    export.require_tf()
 
 
 @pytest.mark.parametrize("make", [lambda p: p / "missing", lambda p: p], ids=["missing", "empty"])
