@@ -63,6 +63,9 @@ def default_config() -> ml_collections.ConfigDict:
   c.data.hr_patch = 96  # HR crop side (BasicSR's gt_size); LR patch = hr_patch / scale
   # pipeline.AUGMENTS: 'flip_rot' (flips and 90° rotations), 'hflip' (horizontal flips), 'none'
   c.data.augment = "flip_rot"
+  # Decoded training images kept in memory, per process (MB; 0: decode an image for every patch):
+  # T91 or 291 fit whole and decode once; DIV2K (6.6 GB) partly.
+  c.data.decoded_cache_mb = 1024
   c.data.num_workers = 0  # grain worker processes (0: threads of the main process)
   c.data.read_threads = 4  # threads reading and transforming in each process
   c.data.host_prefetch = 4  # batches prepared ahead on the host, per process or worker
@@ -273,8 +276,8 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
     validate_degradation(c)
   elif c.data.degradation_device:
     fail("data.degradation_device", "only 'realesrgan' runs on the device")
-  for key in ("data.num_workers", "data.read_threads", "data.host_prefetch",
-              "data.device_prefetch", "train.keep_best"):
+  for key in ("data.decoded_cache_mb", "data.num_workers", "data.read_threads",
+              "data.host_prefetch", "data.device_prefetch", "train.keep_best"):
     positive(c, key, allow_zero=True)
   if c.data.hr_patch % c.scale:
     fail("data.hr_patch", f"{c.data.hr_patch} is not divisible by scale {c.scale}")

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 
 from sr_jax.models import register
 from sr_jax.ops import imresize
+from sr_jax.models.common import Conv
 
 
 @register("autoencoder")
@@ -32,14 +33,14 @@ class AutoEncoder(nn.Module):
     x = up.astype(self.dtype)
     skips = {}
     for i in range(self.num_layers):
-      x = nn.relu(nn.Conv(self.features, (3, 3), dtype=self.dtype, name=f"conv_{i}")(x))
+      x = nn.relu(Conv(self.features, (3, 3), dtype=self.dtype, name=f"conv_{i}")(x))
       depth = i + 1
       if depth % self.skip_every == 0 and depth < self.num_layers:
         skips[depth] = x
     for i in range(self.num_layers - 1):
-      x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name=f"deconv_{i}")(x)
+      x = Conv(self.features, (3, 3), dtype=self.dtype, name=f"deconv_{i}")(x)
       depth = self.num_layers - 1 - i
       x = nn.relu(x + skips[depth] if depth in skips else x)
-    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype,
-                name=f"deconv_{self.num_layers - 1}")(x)
+    x = Conv(self.channels, (3, 3), dtype=self.dtype,
+             name=f"deconv_{self.num_layers - 1}")(x)
     return up + x.astype(jnp.float32)

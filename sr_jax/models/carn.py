@@ -22,7 +22,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import SubPixelUpsampler, shift_mean
+from sr_jax.models.common import Conv, SubPixelUpsampler, shift_mean
 
 MULTI_SCALES = (2, 3, 4)
 
@@ -34,8 +34,8 @@ class ResidualUnit(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    y = nn.relu(nn.Conv(self.features, (3, 3), dtype=self.dtype)(x))
-    return nn.relu(x + nn.Conv(self.features, (3, 3), dtype=self.dtype)(y))
+    y = nn.relu(Conv(self.features, (3, 3), dtype=self.dtype)(x))
+    return nn.relu(x + Conv(self.features, (3, 3), dtype=self.dtype)(y))
 
 
 class EfficientResidualUnit(nn.Module):
@@ -46,11 +46,11 @@ class EfficientResidualUnit(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    grouped = lambda: nn.Conv(self.features, (3, 3), feature_group_count=self.groups,
-                              dtype=self.dtype)
+    grouped = lambda: Conv(self.features, (3, 3), feature_group_count=self.groups,
+                           dtype=self.dtype)
     y = nn.relu(grouped()(x))
     y = nn.relu(grouped()(y))
-    return nn.relu(x + nn.Conv(self.features, (1, 1), dtype=self.dtype)(y))
+    return nn.relu(x + Conv(self.features, (1, 1), dtype=self.dtype)(y))
 
 
 def cascade(x, units, features: int, dtype) -> jnp.ndarray:
@@ -59,7 +59,7 @@ def cascade(x, units, features: int, dtype) -> jnp.ndarray:
   concat = x
   for i, unit in enumerate(units):
     concat = jnp.concatenate([concat, unit(x)], axis=-1)
-    x = nn.relu(nn.Conv(features, (1, 1), dtype=dtype, name=f"c{i + 1}")(concat))
+    x = nn.relu(Conv(features, (1, 1), dtype=dtype, name=f"c{i + 1}")(concat))
   return x
 
 
@@ -102,7 +102,7 @@ class CARN(nn.Module):
       raise ValueError(f"scale {self.scale}: a multi-scale CARN has ×2, ×3 and ×4 upsamplers; "
                        "set multi_scale=False for another scale")
     x = shift_mean(lr, -1.0, self.channels).astype(self.dtype)
-    x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="entry")(x)
+    x = Conv(self.features, (3, 3), dtype=self.dtype, name="entry")(x)
     blocks = [CascadingBlock(self.features, self.num_units, self.efficient, self.groups,
                              self.dtype, name=f"b{i + 1}") for i in range(self.num_blocks)]
     x = cascade(x, blocks, self.features, self.dtype)
@@ -117,7 +117,7 @@ class CARN(nn.Module):
       x = upsampler(self.scale, f"up{self.scale}")(x)
     else:
       x = upsampler(self.scale, "up")(x)
-    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="exit")(x)
+    x = Conv(self.channels, (3, 3), dtype=self.dtype, name="exit")(x)
     return shift_mean(x.astype(jnp.float32), 1.0, self.channels)
 
 

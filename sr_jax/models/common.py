@@ -1,15 +1,22 @@
 """Building blocks shared by the model zoo: pixel shuffle and sub-pixel upsampling, the DIV2K
 mean shift, per-channel PReLU, the convolution variants a model may offer (grouped, depthwise-
 separable, dilated; `make_conv`), and `chain`, the scanned stack of identical blocks."""
+import functools
 from typing import Any, Callable, Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from sr_jax.ops import conv as conv_ops
+
 Dtype = Any
 # Mean RGB of DIV2K, subtracted at the input and added back at the output (EDSR, RCAN, RDN).
 DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)
+
+
+# Every model's convolution: nn.Conv, its 1×1 kernels run as matrix products (ops.conv).
+Conv = functools.partial(nn.Conv, conv_general_dilated=conv_ops.conv_general_dilated)
 
 
 def pixel_shuffle(x: jnp.ndarray, factor: int) -> jnp.ndarray:
@@ -56,8 +63,8 @@ class SubPixelUpsampler(nn.Module):
   def __call__(self, x):
     k = (self.kernel_size, self.kernel_size)
     for factor in upsample_factors(self.scale):
-      x = nn.Conv(self.features * factor * factor, k, feature_group_count=self.groups,
-                  dtype=self.dtype)(x)
+      x = Conv(self.features * factor * factor, k, feature_group_count=self.groups,
+               dtype=self.dtype)(x)
       x = pixel_shuffle(x, factor)
       if self.activation is not None:
         x = self.activation(x)
@@ -128,9 +135,9 @@ class SeparableConv(nn.Module):
   @nn.compact
   def __call__(self, x):
     k, c = self.kernel_size, x.shape[-1]
-    x = nn.Conv(c, (k, k), kernel_dilation=self.dilation, feature_group_count=c,
-                dtype=self.dtype, name="depthwise")(x)
-    return nn.Conv(self.features, (1, 1), dtype=self.dtype, name="pointwise")(x)
+    x = Conv(c, (k, k), kernel_dilation=self.dilation, feature_group_count=c,
+             dtype=self.dtype, name="depthwise")(x)
+    return Conv(self.features, (1, 1), dtype=self.dtype, name="pointwise")(x)
 
 
 def make_conv(features: int, kernel_size: int = 3, *, conv: str = "standard", groups: int = 1,
@@ -144,8 +151,8 @@ def make_conv(features: int, kernel_size: int = 3, *, conv: str = "standard", gr
   check_conv(conv, groups, dilation)
   if conv == "depthwise_separable":
     return SeparableConv(features, kernel_size, dilation, dtype, name=name)
-  return nn.Conv(features, (kernel_size, kernel_size), kernel_dilation=dilation,
-                 feature_group_count=groups, dtype=dtype, name=name)
+  return Conv(features, (kernel_size, kernel_size), kernel_dilation=dilation,
+              feature_group_count=groups, dtype=dtype, name=name)
 
 
 SCAN_MODES = ("auto", "loop", "unroll")

@@ -5,6 +5,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
+from sr_jax.models.common import Conv
 
 # scale → (kernel, stride, padding) of the projection units; ×2/×4/×8 are the paper's
 # settings. ×3 is not in the paper: (7, 3, 2) is the analogous choice that keeps the sizes
@@ -36,15 +37,15 @@ class Projection(nn.Module):
     q = k - 1 - p  # PyTorch ConvTranspose2d(padding=p) as explicit lax padding
 
     def conv():
-      return nn.Conv(self.features, (k, k), strides=(s, s), padding=((p, p), (p, p)),
-                     dtype=self.dtype)
+      return Conv(self.features, (k, k), strides=(s, s), padding=((p, p), (p, p)),
+                  dtype=self.dtype)
 
     def deconv():
       return nn.ConvTranspose(self.features, (k, k), strides=(s, s), padding=((q, q), (q, q)),
                               dtype=self.dtype)
 
     if self.fuse:
-      x = _prelu()(nn.Conv(self.features, (1, 1), dtype=self.dtype)(x))
+      x = _prelu()(Conv(self.features, (1, 1), dtype=self.dtype)(x))
     first, second = (deconv, conv) if self.up else (conv, deconv)
     a = _prelu()(first()(x))
     b = _prelu()(second()(a))
@@ -74,8 +75,8 @@ class DBPN(nn.Module):
     unit = lambda up, fuse, name: Projection(self.base_features, self.scale, up, fuse,
                                              self.dtype, name=name)
     x = lr.astype(self.dtype)
-    x = _prelu()(nn.Conv(self.features, (3, 3), dtype=self.dtype, name="feat0")(x))
-    x = _prelu()(nn.Conv(self.base_features, (1, 1), dtype=self.dtype, name="feat1")(x))
+    x = _prelu()(Conv(self.features, (3, 3), dtype=self.dtype, name="feat0")(x))
+    x = _prelu()(Conv(self.base_features, (1, 1), dtype=self.dtype, name="feat1")(x))
     h1 = unit(True, False, "up_1")(x)
     l1 = unit(False, False, "down_1")(h1)
     highs = [unit(True, False, "up_2")(l1), h1]
@@ -83,6 +84,6 @@ class DBPN(nn.Module):
     for t in range(2, self.num_stages):
       lows.insert(0, unit(False, True, f"down_{t}")(jnp.concatenate(highs, -1)))
       highs.insert(0, unit(True, True, f"up_{t + 1}")(jnp.concatenate(lows, -1)))
-    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="output_conv")(
+    x = Conv(self.channels, (3, 3), dtype=self.dtype, name="output_conv")(
         jnp.concatenate(highs, -1))
     return x.astype(jnp.float32)

@@ -13,6 +13,8 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from sr_jax.models.common import Conv
+
 Dtype = Any
 
 
@@ -33,16 +35,16 @@ class VGGStyleDiscriminator(nn.Module):
     bn = lambda name: nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                                    dtype=self.dtype, name=name)
     x = x.astype(self.dtype)
-    x = _lrelu(nn.Conv(self.num_feat, (3, 3), padding=1, dtype=self.dtype, name="conv0_0")(x))
-    x = nn.Conv(self.num_feat, (4, 4), 2, padding=1, use_bias=False, dtype=self.dtype,
-                name="conv0_1")(x)
+    x = _lrelu(Conv(self.num_feat, (3, 3), padding=1, dtype=self.dtype, name="conv0_0")(x))
+    x = Conv(self.num_feat, (4, 4), 2, padding=1, use_bias=False, dtype=self.dtype,
+             name="conv0_1")(x)
     x = _lrelu(bn("bn0_1")(x))
     stages = 6 if self.input_size == 256 else 5
     for i in range(1, stages):
       feat = self.num_feat * min(2**i, 8)
       for j, (k, stride) in enumerate(((3, 1), (4, 2))):
-        x = nn.Conv(feat, (k, k), stride, padding=1, use_bias=False, dtype=self.dtype,
-                    name=f"conv{i}_{j}")(x)
+        x = Conv(feat, (k, k), stride, padding=1, use_bias=False, dtype=self.dtype,
+                 name=f"conv{i}_{j}")(x)
         x = _lrelu(bn(f"bn{i}_{j}")(x))
     # Flatten in PyTorch's (C, H, W) order so converted linear1 weights apply unchanged.
     x = x.transpose(0, 3, 1, 2).reshape(x.shape[0], -1)
@@ -71,14 +73,14 @@ class UNetDiscriminatorSN(nn.Module):
   @nn.compact
   def __call__(self, x, train: bool = False):
     def sn_conv(i, feat, k=3, stride=1):
-      conv = nn.Conv(feat, (k, k), stride, padding=1, use_bias=False, dtype=self.dtype,
-                     name=f"conv{i}")
+      conv = Conv(feat, (k, k), stride, padding=1, use_bias=False, dtype=self.dtype,
+                  name=f"conv{i}")
       layer = nn.SpectralNorm(conv, collection_name="spectral", name=f"conv{i}_sn")
       return lambda h: _lrelu(layer(h, update_stats=train))
 
     f = self.num_feat
     x = x.astype(self.dtype)
-    x0 = _lrelu(nn.Conv(f, (3, 3), padding=1, dtype=self.dtype, name="conv0")(x))
+    x0 = _lrelu(Conv(f, (3, 3), padding=1, dtype=self.dtype, name="conv0")(x))
     x1 = sn_conv(1, 2 * f, 4, 2)(x0)
     x2 = sn_conv(2, 4 * f, 4, 2)(x1)
     x3 = sn_conv(3, 8 * f, 4, 2)(x2)
@@ -92,7 +94,7 @@ class UNetDiscriminatorSN(nn.Module):
     if self.skip_connection:
       x6 = x6 + x0
     out = sn_conv(8, f)(sn_conv(7, f)(x6))
-    return nn.Conv(1, (3, 3), padding=1, dtype=self.dtype, name="conv9")(out).astype(jnp.float32)
+    return Conv(1, (3, 3), padding=1, dtype=self.dtype, name="conv9")(out).astype(jnp.float32)
 
 
 DISCRIMINATORS = {"vgg128": VGGStyleDiscriminator, "unet_sn": UNetDiscriminatorSN}

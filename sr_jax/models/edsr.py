@@ -11,7 +11,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import (SubPixelUpsampler, chain, check_conv, make_conv, shift_mean,
+from sr_jax.models.common import (Conv, SubPixelUpsampler, chain, check_conv, make_conv, shift_mean,
                                   unroll_blocks)
 from sr_jax.ops import imresize
 
@@ -58,16 +58,16 @@ class EDSR(nn.Module):
   def __call__(self, lr, train: bool = False):
     check_conv(self.conv, self.groups, self.dilation, self.features)
     x = (shift_mean(lr, -1.0, self.channels) * self.img_range).astype(self.dtype)
-    x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="head")(x)
+    x = Conv(self.features, (3, 3), dtype=self.dtype, name="head")(x)
     y = chain(lambda name: ResBlock(self.features, self.res_scale, self.dtype, self.conv,
                                     self.groups, self.dilation, name=name),
               self.num_blocks, "block", x, unroll=unroll_blocks(self.scan_mode, train))
-    y = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="body_end")(y)
+    y = Conv(self.features, (3, 3), dtype=self.dtype, name="body_end")(y)
     x = x + y
     x = SubPixelUpsampler(self.scale, self.features, self.dtype, name="upsample")(x)
     tail_init = nn.initializers.zeros if self.bicubic_skip else nn.initializers.lecun_normal()
-    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, kernel_init=tail_init,
-                name="tail")(x).astype(jnp.float32) / self.img_range
+    x = Conv(self.channels, (3, 3), dtype=self.dtype, kernel_init=tail_init,
+             name="tail")(x).astype(jnp.float32) / self.img_range
     if self.bicubic_skip:
       return x + imresize.resize_jax(lr, self.scale)
     return shift_mean(x, 1.0, self.channels)

@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import pixel_shuffle
+from sr_jax.models.common import Conv, pixel_shuffle
 
 
 @register("espcn")
@@ -22,7 +22,7 @@ class ESPCN(nn.Module):
   def __call__(self, lr, train: bool = False):
     x = lr.astype(self.dtype)
     for width, k in zip(self.features, self.kernel_sizes[:-1]):
-      x = jnp.tanh(nn.Conv(width, (k, k), dtype=self.dtype)(x))
+      x = jnp.tanh(Conv(width, (k, k), dtype=self.dtype)(x))
     k = self.kernel_sizes[-1]
-    x = nn.Conv(self.channels * self.scale**2, (k, k), dtype=self.dtype)(x)
+    x = Conv(self.channels * self.scale**2, (k, k), dtype=self.dtype)(x)
     return pixel_shuffle(x, self.scale).astype(jnp.float32)

@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import PReLU
+from sr_jax.models.common import Conv, PReLU
 
 
 @register("fsrcnn")
@@ -26,11 +26,11 @@ class FSRCNN(nn.Module):
   @nn.compact
   def __call__(self, lr, train: bool = False):
     x = lr.astype(self.dtype)
-    x = PReLU()(nn.Conv(self.d, (5, 5), dtype=self.dtype, name="extract")(x))
-    x = PReLU()(nn.Conv(self.s, (1, 1), dtype=self.dtype, name="shrink")(x))
+    x = PReLU()(Conv(self.d, (5, 5), dtype=self.dtype, name="extract")(x))
+    x = PReLU()(Conv(self.s, (1, 1), dtype=self.dtype, name="shrink")(x))
     for i in range(self.m):
-      x = PReLU()(nn.Conv(self.s, (3, 3), dtype=self.dtype, name=f"map_{i}")(x))
-    x = PReLU()(nn.Conv(self.d, (1, 1), dtype=self.dtype, name="expand")(x))
+      x = PReLU()(Conv(self.s, (3, 3), dtype=self.dtype, name=f"map_{i}")(x))
+    x = PReLU()(Conv(self.d, (1, 1), dtype=self.dtype, name="expand")(x))
     pad = (4, 4 + self.scale - 1)
     x = nn.ConvTranspose(self.channels, (9, 9), strides=(self.scale, self.scale),
                          padding=(pad, pad), dtype=self.dtype, name="deconv")(x)

@@ -16,7 +16,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import pixel_shuffle
+from sr_jax.models.common import Conv, pixel_shuffle
 
 _SLOPE = 0.05  # the official LeakyReLU's negative slope
 
@@ -43,8 +43,8 @@ class ContrastChannelAttention(nn.Module):
   @nn.compact
   def __call__(self, x):
     y = channel_std(x) + jnp.mean(x, axis=(1, 2), keepdims=True)
-    y = nn.relu(nn.Conv(self.features // self.reduction, (1, 1), dtype=self.dtype)(y))
-    return x * nn.sigmoid(nn.Conv(self.features, (1, 1), dtype=self.dtype)(y))
+    y = nn.relu(Conv(self.features // self.reduction, (1, 1), dtype=self.dtype)(y))
+    return x * nn.sigmoid(Conv(self.features, (1, 1), dtype=self.dtype)(y))
 
 
 class IMDB(nn.Module):
@@ -56,7 +56,7 @@ class IMDB(nn.Module):
   @nn.compact
   def __call__(self, x):
     distilled = int(self.features * self.distillation_rate)
-    conv = lambda n, name: nn.Conv(n, (3, 3), dtype=self.dtype, name=name)
+    conv = lambda n, name: Conv(n, (3, 3), dtype=self.dtype, name=name)
     kept, y = [], x
     for i in range(3):
       out = _lrelu(conv(self.features, f"c{i + 1}")(y))
@@ -65,7 +65,7 @@ class IMDB(nn.Module):
     kept.append(conv(distilled, "c4")(y))
     y = ContrastChannelAttention(distilled * 4, dtype=self.dtype, name="cca")(
         jnp.concatenate(kept, axis=-1))
-    return x + nn.Conv(self.features, (1, 1), dtype=self.dtype, name="c5")(y)
+    return x + Conv(self.features, (1, 1), dtype=self.dtype, name="c5")(y)
 
 
 @register("imdn")
@@ -78,13 +78,13 @@ class IMDN(nn.Module):
 
   @nn.compact
   def __call__(self, lr, train: bool = False):
-    x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="fea_conv")(lr.astype(self.dtype))
+    x = Conv(self.features, (3, 3), dtype=self.dtype, name="fea_conv")(lr.astype(self.dtype))
     outs, y = [], x
     for i in range(self.num_modules):
       y = IMDB(self.features, dtype=self.dtype, name=f"imdb_{i}")(y)
       outs.append(y)
-    y = _lrelu(nn.Conv(self.features, (1, 1), dtype=self.dtype, name="fuse")(
+    y = _lrelu(Conv(self.features, (1, 1), dtype=self.dtype, name="fuse")(
         jnp.concatenate(outs, axis=-1)))
-    y = x + nn.Conv(self.features, (3, 3), dtype=self.dtype, name="lr_conv")(y)
-    y = nn.Conv(self.channels * self.scale**2, (3, 3), dtype=self.dtype, name="upsampler")(y)
+    y = x + Conv(self.features, (3, 3), dtype=self.dtype, name="lr_conv")(y)
+    y = Conv(self.channels * self.scale**2, (3, 3), dtype=self.dtype, name="upsampler")(y)
     return pixel_shuffle(y, self.scale).astype(jnp.float32)

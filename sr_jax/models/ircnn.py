@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 from sr_jax.models import register
 from sr_jax.ops import imresize
+from sr_jax.models.common import Conv
 
 
 @register("ircnn")
@@ -37,8 +38,8 @@ class IRCNN(nn.Module):
     """The seven dilated convolutions: what to remove from the upsampled image `x`."""
     last = len(self.dilations) - 1
     for i, d in enumerate(self.dilations):
-      x = nn.Conv(self.channels if i == last else self.features, (3, 3), kernel_dilation=d,
-                  dtype=self.dtype, name=f"conv_{i}")(x)
+      x = Conv(self.channels if i == last else self.features, (3, 3), kernel_dilation=d,
+               dtype=self.dtype, name=f"conv_{i}")(x)
       if i < last:
         x = nn.relu(x)
     return x

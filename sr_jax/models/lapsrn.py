@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sr_jax.models import register
-from sr_jax.models.common import upsample_factors
+from sr_jax.models.common import Conv, upsample_factors
 
 
 def bilinear_kernel(factor: int) -> np.ndarray:
@@ -46,19 +46,19 @@ class LapSRN(nn.Module):
   @nn.compact
   def __call__(self, lr, train: bool = False):
     lrelu = lambda v: nn.leaky_relu(v, 0.2)
-    x = lrelu(nn.Conv(self.features, (3, 3), dtype=self.dtype, name="input_conv")(
+    x = lrelu(Conv(self.features, (3, 3), dtype=self.dtype, name="input_conv")(
         lr.astype(self.dtype)))
     image = lr.astype(jnp.float32)
     outputs = []
     for level, factor in enumerate(upsample_factors(self.scale)):
       for d in range(self.depth):
-        x = lrelu(nn.Conv(self.features, (3, 3), dtype=self.dtype,
-                          name=f"level{level}_conv{d}")(x))
+        x = lrelu(Conv(self.features, (3, 3), dtype=self.dtype,
+                       name=f"level{level}_conv{d}")(x))
       x = lrelu(nn.ConvTranspose(self.features, (3, 3), strides=(factor, factor),
                                  padding=((2, factor - 1),) * 2, dtype=self.dtype,
                                  name=f"level{level}_upconv")(x))
-      residual = nn.Conv(self.channels, (3, 3), dtype=self.dtype,
-                         name=f"level{level}_residual")(x)
+      residual = Conv(self.channels, (3, 3), dtype=self.dtype,
+                      name=f"level{level}_residual")(x)
       k = bilinear_kernel(factor).shape[0]
       pad = (k + factor - 2) // 2
       image = nn.ConvTranspose(self.channels, (k, k), strides=(factor, factor),

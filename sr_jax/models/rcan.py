@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import SubPixelUpsampler, chain, shift_mean, unroll_blocks
+from sr_jax.models.common import Conv, SubPixelUpsampler, chain, shift_mean, unroll_blocks
 
 
 class ChannelAttention(nn.Module):
@@ -17,8 +17,8 @@ class ChannelAttention(nn.Module):
   @nn.compact
   def __call__(self, x):
     y = jnp.mean(x, axis=(1, 2), keepdims=True)
-    y = nn.relu(nn.Conv(self.features // self.reduction, (1, 1), dtype=self.dtype)(y))
-    y = nn.sigmoid(nn.Conv(self.features, (1, 1), dtype=self.dtype)(y))
+    y = nn.relu(Conv(self.features // self.reduction, (1, 1), dtype=self.dtype)(y))
+    y = nn.sigmoid(Conv(self.features, (1, 1), dtype=self.dtype)(y))
     return x * y
 
 
@@ -29,8 +29,8 @@ class RCAB(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    y = nn.relu(nn.Conv(self.features, (3, 3), dtype=self.dtype)(x))
-    y = nn.Conv(self.features, (3, 3), dtype=self.dtype)(y)
+    y = nn.relu(Conv(self.features, (3, 3), dtype=self.dtype)(x))
+    y = Conv(self.features, (3, 3), dtype=self.dtype)(y)
     return x + ChannelAttention(self.features, self.reduction, self.dtype)(y)
 
 
@@ -45,7 +45,7 @@ class ResidualGroup(nn.Module):
   def __call__(self, x):
     y = chain(lambda name: RCAB(self.features, self.reduction, self.dtype, name=name),
               self.num_blocks, "rcab", x, unroll=self.unroll)
-    return x + nn.Conv(self.features, (3, 3), dtype=self.dtype, name="end")(y)
+    return x + Conv(self.features, (3, 3), dtype=self.dtype, name="end")(y)
 
 
 @register("rcan")
@@ -68,12 +68,12 @@ class RCAN(nn.Module):
   @nn.compact
   def __call__(self, lr, train: bool = False):
     x = (shift_mean(lr, -1.0, self.channels) * self.img_range).astype(self.dtype)
-    x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="head")(x)
+    x = Conv(self.features, (3, 3), dtype=self.dtype, name="head")(x)
     unroll = unroll_blocks(self.scan_mode, train)
     y = chain(lambda name: ResidualGroup(self.features, self.num_blocks, self.reduction, unroll,
                                          self.dtype, name=name),
               self.num_groups, "group", x, unroll=unroll)
-    x = x + nn.Conv(self.features, (3, 3), dtype=self.dtype, name="body_end")(y)
+    x = x + Conv(self.features, (3, 3), dtype=self.dtype, name="body_end")(y)
     x = SubPixelUpsampler(self.scale, self.features, self.dtype, name="upsample")(x)
-    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="tail")(x)
+    x = Conv(self.channels, (3, 3), dtype=self.dtype, name="tail")(x)
     return shift_mean(x.astype(jnp.float32) / self.img_range, 1.0, self.channels)

@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import SubPixelUpsampler, shift_mean
+from sr_jax.models.common import Conv, SubPixelUpsampler, shift_mean
 
 
 class RDB(nn.Module):
@@ -19,9 +19,9 @@ class RDB(nn.Module):
   def __call__(self, x):
     feats = [x]
     for _ in range(self.num_layers):
-      y = nn.Conv(self.growth, (3, 3), dtype=self.dtype)(jnp.concatenate(feats, -1))
+      y = Conv(self.growth, (3, 3), dtype=self.dtype)(jnp.concatenate(feats, -1))
       feats.append(nn.relu(y))
-    return x + nn.Conv(self.features, (1, 1), dtype=self.dtype)(jnp.concatenate(feats, -1))
+    return x + Conv(self.features, (1, 1), dtype=self.dtype)(jnp.concatenate(feats, -1))
 
 
 @register("rdn")
@@ -48,15 +48,15 @@ class RDN(nn.Module):
   def __call__(self, lr, train: bool = False):
     shift = lambda y, sign: shift_mean(y, sign, self.channels) if self.mean_shift else y
     x = (shift(lr, -1.0) * self.img_range).astype(self.dtype)
-    f1 = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="sfe1")(x)
-    x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="sfe2")(f1)
+    f1 = Conv(self.features, (3, 3), dtype=self.dtype, name="sfe1")(x)
+    x = Conv(self.features, (3, 3), dtype=self.dtype, name="sfe2")(f1)
     outs = []
     for i in range(self.num_blocks):
       x = RDB(self.features, self.growth, self.num_layers, self.dtype, name=f"rdb_{i}")(x)
       outs.append(x)
-    x = nn.Conv(self.features, (1, 1), dtype=self.dtype, name="gff_1x1")(jnp.concatenate(outs, -1))
-    x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="gff_3x3")(x)
+    x = Conv(self.features, (1, 1), dtype=self.dtype, name="gff_1x1")(jnp.concatenate(outs, -1))
+    x = Conv(self.features, (3, 3), dtype=self.dtype, name="gff_3x3")(x)
     x = x + f1
     x = SubPixelUpsampler(self.scale, self.growth, self.dtype, name="upsample")(x)
-    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name="tail")(x)
+    x = Conv(self.channels, (3, 3), dtype=self.dtype, name="tail")(x)
     return shift(x.astype(jnp.float32) / self.img_range, 1.0)

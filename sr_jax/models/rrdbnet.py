@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from sr_jax.models import register
 from sr_jax.models import common
-from sr_jax.models.common import chain, unroll_blocks, upsample_factors
+from sr_jax.models.common import Conv, chain, unroll_blocks, upsample_factors
 from sr_jax.models.srresnet import kaiming_scaled
 
 
@@ -26,11 +26,11 @@ class DenseBlock(nn.Module):
   def __call__(self, x):
     feats = [x]
     for i in range(4):
-      y = nn.Conv(self.growth, (3, 3), dtype=self.dtype, kernel_init=kaiming_scaled,
-                  name=f"conv{i + 1}")(jnp.concatenate(feats, -1))
+      y = Conv(self.growth, (3, 3), dtype=self.dtype, kernel_init=kaiming_scaled,
+               name=f"conv{i + 1}")(jnp.concatenate(feats, -1))
       feats.append(_lrelu(y))
-    y = nn.Conv(self.features, (3, 3), dtype=self.dtype, kernel_init=kaiming_scaled,
-                name="conv5")(jnp.concatenate(feats, -1))
+    y = Conv(self.features, (3, 3), dtype=self.dtype, kernel_init=kaiming_scaled,
+             name="conv5")(jnp.concatenate(feats, -1))
     return x + self.res_scale * y
 
 
@@ -79,7 +79,7 @@ class RRDBNet(nn.Module):
 
   @nn.compact
   def __call__(self, lr, train: bool = False):
-    conv = lambda width, name: nn.Conv(width, (3, 3), dtype=self.dtype, name=name)
+    conv = lambda width, name: Conv(width, (3, 3), dtype=self.dtype, name=name)
     x = lr.astype(self.dtype)
     factors = upsample_factors(self.scale) if self.scale > 1 else ()
     if self.pixel_unshuffle:

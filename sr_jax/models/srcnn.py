@@ -6,6 +6,7 @@ import jax.numpy as jnp
 
 from sr_jax.models import register
 from sr_jax.ops import imresize
+from sr_jax.models.common import Conv
 
 
 @register("srcnn")
@@ -25,6 +26,6 @@ class SRCNN(nn.Module):
   def __call__(self, lr, train: bool = False):
     x = imresize.resize_jax(lr, self.scale).astype(self.dtype)
     for width, k in zip(self.features, self.kernel_sizes[:-1]):
-      x = nn.relu(nn.Conv(width, (k, k), dtype=self.dtype)(x))
+      x = nn.relu(Conv(width, (k, k), dtype=self.dtype)(x))
     k = self.kernel_sizes[-1]
-    return nn.Conv(self.channels, (k, k), dtype=self.dtype)(x).astype(jnp.float32)
+    return Conv(self.channels, (k, k), dtype=self.dtype)(x).astype(jnp.float32)

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import pixel_shuffle, upsample_factors
+from sr_jax.models.common import Conv, pixel_shuffle, upsample_factors
 
 # BasicSR's `default_init_weights(..., scale=0.1)`: Kaiming-normal kernels scaled by 0.1, so
 # each residual branch starts near zero and the deep sum of blocks starts near the identity.
@@ -26,9 +26,9 @@ class BNResBlock(nn.Module):
   def __call__(self, x, train: bool):
     bn = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                               dtype=self.dtype)
-    y = nn.Conv(self.features, (3, 3), dtype=self.dtype)(x)
+    y = Conv(self.features, (3, 3), dtype=self.dtype)(x)
     y = _prelu()(bn()(y))
-    y = nn.Conv(self.features, (3, 3), dtype=self.dtype)(y)
+    y = Conv(self.features, (3, 3), dtype=self.dtype)(y)
     return x + bn()(y)
 
 
@@ -49,18 +49,18 @@ class SRResNet(nn.Module):
   @nn.compact
   def __call__(self, lr, train: bool = False):
     x = lr.astype(self.dtype)
-    x = _prelu()(nn.Conv(self.features, (9, 9), dtype=self.dtype, name="head")(x))
+    x = _prelu()(Conv(self.features, (9, 9), dtype=self.dtype, name="head")(x))
     y = x
     for i in range(self.num_blocks):
       y = BNResBlock(self.features, self.dtype, name=f"block_{i}")(y, train)
-    y = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="body_end")(y)
+    y = Conv(self.features, (3, 3), dtype=self.dtype, name="body_end")(y)
     y = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                      dtype=self.dtype, name="body_end_bn")(y)
     x = x + y
     for i, factor in enumerate(upsample_factors(self.scale)):
-      x = nn.Conv(self.features * factor**2, (3, 3), dtype=self.dtype, name=f"upconv_{i}")(x)
+      x = Conv(self.features * factor**2, (3, 3), dtype=self.dtype, name=f"upconv_{i}")(x)
       x = _prelu()(pixel_shuffle(x, factor))
-    x = nn.Conv(self.channels, (9, 9), dtype=self.dtype, name="tail")(x)
+    x = Conv(self.channels, (9, 9), dtype=self.dtype, name="tail")(x)
     return x.astype(jnp.float32)
 
 
@@ -70,7 +70,7 @@ class ResBlockNoBN(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    conv = lambda: nn.Conv(self.features, (3, 3), dtype=self.dtype, kernel_init=kaiming_scaled)
+    conv = lambda: Conv(self.features, (3, 3), dtype=self.dtype, kernel_init=kaiming_scaled)
     return x + conv()(nn.relu(conv()(x)))
 
 
@@ -91,8 +91,8 @@ class MSRResNet(nn.Module):
   @nn.compact
   def __call__(self, lr, train: bool = False):
     lrelu = lambda v: nn.leaky_relu(v, 0.1)
-    conv = lambda width, name: nn.Conv(width, (3, 3), dtype=self.dtype,
-                                       kernel_init=kaiming_scaled, name=name)
+    conv = lambda width, name: Conv(width, (3, 3), dtype=self.dtype,
+                                    kernel_init=kaiming_scaled, name=name)
     x = lrelu(conv(self.features, "conv_first")(lr.astype(self.dtype)))
     for i in range(self.num_blocks):
       x = ResBlockNoBN(self.features, self.dtype, name=f"block_{i}")(x)

@@ -14,7 +14,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from sr_jax.models import register
-from sr_jax.models.common import PReLU, pixel_shuffle
+from sr_jax.models.common import Conv, PReLU, pixel_shuffle
 
 ACTIVATIONS = ("prelu", "relu", "leakyrelu")
 
@@ -36,14 +36,14 @@ class SRVGGNetCompact(nn.Module):
       raise ValueError(f"activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
     x = lr.astype(self.dtype)
     for i in range(self.num_conv + 1):
-      x = nn.Conv(self.features, (3, 3), dtype=self.dtype, name=f"body_{2 * i}")(x)
+      x = Conv(self.features, (3, 3), dtype=self.dtype, name=f"body_{2 * i}")(x)
       if self.activation == "prelu":
         x = PReLU(name=f"body_{2 * i + 1}")(x)
       elif self.activation == "relu":
         x = nn.relu(x)
       else:
         x = nn.leaky_relu(x, 0.1)
-    x = nn.Conv(self.channels * self.scale**2, (3, 3), dtype=self.dtype,
-                name=f"body_{2 * self.num_conv + 2}")(x)
+    x = Conv(self.channels * self.scale**2, (3, 3), dtype=self.dtype,
+             name=f"body_{2 * self.num_conv + 2}")(x)
     base = jnp.repeat(jnp.repeat(lr, self.scale, axis=1), self.scale, axis=2)
     return pixel_shuffle(x, self.scale).astype(jnp.float32) + base

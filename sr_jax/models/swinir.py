@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sr_jax.models import register
-from sr_jax.models.common import (SubPixelUpsampler, chain, pixel_shuffle, shift_mean,
+from sr_jax.models.common import (Conv, SubPixelUpsampler, chain, pixel_shuffle, shift_mean,
                                   unroll_blocks)
 
 _dense_init = nn.initializers.truncated_normal(0.02)
@@ -132,16 +132,16 @@ class ThreeConv(nn.Module):
   @nn.compact
   def __call__(self, x):
     lrelu = lambda y: nn.leaky_relu(y, 0.2)
-    x = lrelu(nn.Conv(self.dim // 4, (3, 3), dtype=self.dtype, name="Conv_0")(x))
-    x = lrelu(nn.Conv(self.dim // 4, (1, 1), dtype=self.dtype, name="Conv_1")(x))
-    return nn.Conv(self.dim, (3, 3), dtype=self.dtype, name="Conv_2")(x)
+    x = lrelu(Conv(self.dim // 4, (3, 3), dtype=self.dtype, name="Conv_0")(x))
+    x = lrelu(Conv(self.dim // 4, (1, 1), dtype=self.dtype, name="Conv_1")(x))
+    return Conv(self.dim, (3, 3), dtype=self.dtype, name="Conv_2")(x)
 
 
 def resi_conv(dim: int, kind: str, dtype, name: str) -> nn.Module:
   """The conv after each RSTB and after the body: one 3×3 ('1conv') or ThreeConv ('3conv')."""
   if kind == "3conv":
     return ThreeConv(dim, dtype, name=name)
-  return nn.Conv(dim, (3, 3), dtype=dtype, name=name)
+  return Conv(dim, (3, 3), dtype=dtype, name=name)
 
 
 class RSTB(nn.Module):
@@ -203,7 +203,7 @@ class SwinIR(nn.Module):
                        f"{self.resi_connection!r} is not one of {UPSAMPLERS} / {RESI_CONNECTIONS}")
     x = shift_mean(lr, -1.0, self.channels) * self.img_range
     x = reflect_pad_end(reflect_pad_end(x, 1, hw[0]), 2, hw[1]).astype(self.dtype)
-    x = nn.Conv(self.embed_dim, (3, 3), dtype=self.dtype, name="conv_first")(x)
+    x = Conv(self.embed_dim, (3, 3), dtype=self.dtype, name="conv_first")(x)
     y = nn.LayerNorm(1e-5, dtype=self.dtype, name="embed_norm")(x.reshape(n, -1, self.embed_dim))
     stages = list(zip(self.depths, self.num_heads))
     rstb = lambda name, depth, heads: RSTB(self.embed_dim, depth, heads, ws, self.mlp_ratio,
@@ -221,7 +221,7 @@ class SwinIR(nn.Module):
     return shift_mean(x, 1.0, self.channels)
 
   def _tail(self, x):
-    conv = lambda width, name: nn.Conv(width, (3, 3), dtype=self.dtype, name=name)
+    conv = lambda width, name: Conv(width, (3, 3), dtype=self.dtype, name=name)
     if self.upsampler == "pixelshuffledirect":
       return pixel_shuffle(conv(self.channels * self.scale**2, "upsample")(x), self.scale)
     x = nn.leaky_relu(conv(self.upsample_features, "conv_before_upsample")(x), 0.01)

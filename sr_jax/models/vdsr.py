@@ -6,6 +6,7 @@ import jax.numpy as jnp
 
 from sr_jax.models import register
 from sr_jax.ops import imresize
+from sr_jax.models.common import Conv
 
 
 @register("vdsr")
@@ -26,6 +27,6 @@ class VDSR(nn.Module):
     up = imresize.resize_jax(lr, self.scale)
     x = up.astype(self.dtype)
     for i in range(self.depth - 1):
-      x = nn.relu(nn.Conv(self.features, (3, 3), dtype=self.dtype, name=f"conv_{i}")(x))
-    x = nn.Conv(self.channels, (3, 3), dtype=self.dtype, name=f"conv_{self.depth - 1}")(x)
+      x = nn.relu(Conv(self.features, (3, 3), dtype=self.dtype, name=f"conv_{i}")(x))
+    x = Conv(self.channels, (3, 3), dtype=self.dtype, name=f"conv_{self.depth - 1}")(x)
     return up + x.astype(jnp.float32)

@@ -22,6 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
+from sr_jax.models.common import Conv
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # Caffe VGG's BGR channel means on 0..255, listed here in RGB order.
@@ -65,8 +67,8 @@ class VGG(nn.Module):
     for name in names[:names.index(self.last) + 1]:
       if name.startswith("conv"):
         block = int(name[4])
-        x = nn.Conv(self.width * min(2 ** (block - 1), 8), (3, 3), padding=1, dtype=self.dtype,
-                    name=name)(x)
+        x = Conv(self.width * min(2 ** (block - 1), 8), (3, 3), padding=1, dtype=self.dtype,
+                 name=name)(x)
       elif name.startswith("relu"):
         x = nn.relu(x)
       else:

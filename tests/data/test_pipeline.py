@@ -243,7 +243,7 @@ def test_bad_files_are_skipped_before_grain_workers_start(tmp_path):
   c.data.dirs = (str(tmp_path),)
   c.data.num_workers = 2
   source = sources.training_source(c.data, 3)
-  assert {p.name for p in source.skipped} == bad and len(source) == 7
+  assert {p.name for p in source.source.skipped} == bad and len(source) == 7
   it = iter(pipeline.training_dataset(source, c.data, 2, 4, c.seed))
   for _ in range(3):
     batch = next(it)

@@ -1,5 +1,6 @@
 """Training sources: TFDS (mocked: no download, no preparation); folders' bad-image policy."""
 import logging
+import pickle
 
 import numpy as np
 from PIL import Image
@@ -41,7 +42,7 @@ def _folder_config(tmp_path, **data):
 def test_skip_trains_on_the_rest_and_logs_each_bad_file_with_its_reason(tmp_path, caplog):
   c = _folder_config(tmp_path)
   with caplog.at_level(logging.WARNING):
-    src = sources.training_source(c.data, channels=3)
+    src = sources.training_source(c.data, channels=3).source  # inside the decoded cache
   assert [p.name for p in src.paths] == ["a.png", "c.png"] and len(src) == 2
   assert sorted(p.name for p in src.skipped) == ["broken.png", "small.png"]
   assert "unreadable image" in src.skipped[tmp_path / "broken.png"]
@@ -58,12 +59,49 @@ def test_error_policy_names_the_first_bad_file_and_the_count(tmp_path):
 
 
 def test_max_image_pixels_reaches_the_check(tmp_path):
-  src = sources.training_source(_folder_config(tmp_path, max_image_pixels=400).data, 3)
+  src = sources.training_source(_folder_config(tmp_path, max_image_pixels=400).data, 3).source
   assert [p.name for p in src.paths] == ["c.png"]  # a.png's 480 pixels count as a bomb
   assert "more than 400 pixels" in src.skipped[tmp_path / "a.png"]
 
 
-@pytest.mark.parametrize("key,value", [("bad_images", "ignore"), ("max_image_pixels", 0)])
+class _Counting:
+  """Three images of 100, 200 and 300 bytes; counts the decodes."""
+
+  def __init__(self):
+    self.decodes = [0, 0, 0]
+
+  def __len__(self):
+    return 3
+
+  def __getitem__(self, i):
+    self.decodes[i] += 1
+    return np.full((10 * (i + 1), 10, 1), i, np.uint8)
+
+
+def test_decoded_images_are_kept_up_to_the_budget_and_come_back_read_only():
+  decoded = sources.Decoded(_Counting(), budget=300)  # the first two fit, not the third
+  for _ in range(3):
+    for i in (0, 1, 2):
+      img = decoded[i]
+      assert img.shape == (10 * (i + 1), 10, 1) and (img == i).all() and not img.flags.writeable
+  assert decoded.source.decodes == [1, 1, 3] and decoded.kept_bytes == 300 and len(decoded) == 3
+  copy = pickle.loads(pickle.dumps(decoded))  # a grain worker: the source, nothing kept
+  assert copy.kept == {} and copy.kept_bytes == 0 and copy.budget == 300
+  assert (copy[2] == 2).all()
+
+
+def test_folder_source_is_kept_decoded_unless_the_budget_is_zero(tmp_path):
+  c = _folder_config(tmp_path)
+  src = sources.training_source(c.data, channels=3)
+  assert isinstance(src, sources.Decoded) and src.budget == 1024 * 2**20
+  np.testing.assert_array_equal(src[0], src.source[0])
+  assert list(src.kept) == [0]
+  c.data.decoded_cache_mb = 0
+  assert isinstance(sources.training_source(c.data, channels=3), sources.ImageFiles)
+
+
+@pytest.mark.parametrize("key,value", [("bad_images", "ignore"), ("max_image_pixels", 0),
+                                       ("decoded_cache_mb", -1)])
 def test_validate_names_a_bad_policy_or_limit(key, value):
   c = default_config()
   c.data[key] = value

@@ -1,0 +1,49 @@
+"""`lax.conv_general_dilated` with pointwise (1×1) convolutions as matrix products.
+
+A 1×1 convolution at stride 1 is a product of the (N·H·W, C) pixels with the (C, F) kernel.
+XLA:CPU runs it as a convolution instead, and slowly: at batch 128 × 36² × 64 → 32 channels
+(SRCNN's middle layer) its forward takes 82 ms and its weight gradient 274 ms on the 2-core
+development VM, against 9 ms and 70 ms as a `dot_general` (bench/NOTES.md, "Pointwise
+convolutions"). `conv_general_dilated` here takes that route for every 1×1 kernel at stride 1
+without dilation, groups or padding, and hands every other case to `lax.conv_general_dilated`
+unchanged; the models' `nn.Conv`s take it as their `conv_general_dilated` (models.common.Conv),
+so parameters, their names and shapes, and converted weights stay as they are.
+"""
+from jax import lax
+
+
+def _channels_last(dimension_numbers, ndim: int) -> bool:
+  """Whether the numbers are flax's: lhs/out (N, spatial..., C), rhs (spatial..., I, O)."""
+  dn = lax.conv_dimension_numbers((1,) * ndim, (1,) * ndim, dimension_numbers)
+  spatial = tuple(range(1, ndim - 1))
+  return (dn.lhs_spec == (0, ndim - 1) + spatial and dn.out_spec == dn.lhs_spec
+          and dn.rhs_spec == (ndim - 1, ndim - 2) + tuple(range(ndim - 2)))
+
+
+def _no_padding(padding, spatial: int) -> bool:
+  if isinstance(padding, str):
+    return padding.upper() in ("SAME", "VALID", "SAME_LOWER")  # 1×1: all pad nothing
+  return all(tuple(p) == (0, 0) for p in padding) and len(padding) == spatial
+
+
+def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
+                         rhs_dilation=None, dimension_numbers=None, feature_group_count=1,
+                         batch_group_count=1, precision=None, preferred_element_type=None):
+  """`lax.conv_general_dilated`; a pointwise case (above) is a `dot_general` over channels."""
+  spatial = rhs.ndim - 2
+  ones = (1,) * spatial
+  pointwise = (dimension_numbers is not None and _channels_last(dimension_numbers, lhs.ndim)
+               and rhs.shape[:spatial] == ones and tuple(window_strides) == ones
+               and tuple(lhs_dilation or ones) == ones and tuple(rhs_dilation or ones) == ones
+               and feature_group_count == 1 and batch_group_count == 1
+               and _no_padding(padding, spatial))
+  if not pointwise:
+    return lax.conv_general_dilated(
+        lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
+        dimension_numbers=dimension_numbers, feature_group_count=feature_group_count,
+        batch_group_count=batch_group_count, precision=precision,
+        preferred_element_type=preferred_element_type)
+  kernel = rhs.reshape(rhs.shape[-2:])
+  return lax.dot_general(lhs, kernel, (((lhs.ndim - 1,), (0,)), ((), ())), precision=precision,
+                         preferred_element_type=preferred_element_type)
+

@@ -1,0 +1,72 @@
+"""ops.conv: a pointwise convolution is a matrix product; everything else is lax's convolution."""
+import jax
+import jax.numpy as jnp
+import flax.linen as nn
+import numpy as np
+import pytest
+from jax import lax
+
+from sr_jax.models.common import Conv
+from sr_jax.ops import conv
+
+NHWC = ("NHWC", "HWIO", "NHWC")
+
+
+def _primitives(fn, *args) -> set[str]:
+  return {eqn.primitive.name for eqn in jax.make_jaxpr(fn)(*args).jaxpr.eqns}
+
+
+def _pair(shape_x, shape_w, seed=0):
+  kx, kw = jax.random.split(jax.random.key(seed))
+  return jax.random.normal(kx, shape_x), jax.random.normal(kw, shape_w)
+
+
+@pytest.mark.parametrize("padding", ["SAME", "VALID", ((0, 0), (0, 0))])
+def test_pointwise_is_a_dot_equal_to_the_convolution_with_equal_gradients(padding):
+  x, w = _pair((2, 5, 7, 6), (1, 1, 6, 4))
+  ours = lambda x, w: conv.conv_general_dilated(x, w, (1, 1), padding, dimension_numbers=NHWC)
+  ref = lambda x, w: lax.conv_general_dilated(x, w, (1, 1), padding, dimension_numbers=NHWC)
+  primitives = _primitives(ours, x, w)
+  assert "dot_general" in primitives and "conv_general_dilated" not in primitives
+  # The same sums in another order: float32 rounding only.
+  np.testing.assert_allclose(ours(x, w), ref(x, w), rtol=1e-6, atol=1e-5)
+  loss = lambda f: lambda x, w: jnp.sum(jnp.sin(f(x, w)))
+  for got, want in zip(jax.grad(loss(ours), (0, 1))(x, w), jax.grad(loss(ref), (0, 1))(x, w)):
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+  # Hand-computed: out[n, h, w, f] = Σ_c x[n, h, w, c] · kernel[c, f].
+  np.testing.assert_allclose(ours(x, w)[1, 2, 3], np.asarray(x)[1, 2, 3] @ np.asarray(w)[0, 0],
+                             rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel, kwargs", [
+    ((3, 3, 6, 4), {}),
+    ((1, 1, 6, 4), {"window_strides": (2, 2)}),
+    ((1, 1, 3, 4), {"feature_group_count": 2}),
+    ((1, 1, 6, 4), {"padding": ((1, 1), (0, 0))}),
+    ((1, 1, 6, 4), {"lhs_dilation": (2, 2), "padding": ((0, 0), (0, 0))}),
+], ids=["3x3", "strided", "grouped", "padded", "dilated-input"])
+def test_everything_else_is_the_convolution_itself(kernel, kwargs):
+  x, w = _pair((2, 5, 7, 6), kernel)
+  args = {"window_strides": (1, 1), "padding": "SAME", "dimension_numbers": NHWC, **kwargs}
+  ours = lambda x, w: conv.conv_general_dilated(x, w, **args)
+  assert "conv_general_dilated" in _primitives(ours, x, w)
+  np.testing.assert_array_equal(ours(x, w), lax.conv_general_dilated(x, w, **args))
+
+
+def test_channels_first_numbers_are_not_taken_for_a_dot():
+  x, w = _pair((2, 6, 5, 7), (4, 6, 1, 1))
+  nchw = ("NCHW", "OIHW", "NCHW")
+  ours = conv.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=nchw)
+  np.testing.assert_array_equal(
+      ours, lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=nchw))
+
+
+def test_models_conv_keeps_flax_parameters_and_takes_the_dot():
+  x = jax.random.normal(jax.random.key(1), (1, 4, 4, 3))
+  ours = Conv(8, (1, 1))
+  variables = ours.init(jax.random.key(0), x)
+  assert jax.tree.map(jnp.shape, variables) == jax.tree.map(
+      jnp.shape, nn.Conv(8, (1, 1)).init(jax.random.key(0), x))
+  assert "dot_general" in _primitives(lambda v: ours.apply(v, x), variables)
+  np.testing.assert_allclose(ours.apply(variables, x), nn.Conv(8, (1, 1)).apply(variables, x),
+                             rtol=1e-6, atol=1e-6)
