@@ -134,6 +134,18 @@ def grid_points(axes: Sequence[tuple[str, Sequence[str]]]) -> list[Point]:
   return [Point(n, tuple(zip(keys, c))) for n, c in zip(names, combos)]
 
 
+def unknown_key(config, keys: Iterable[str]) -> str | None:
+  """The first dotted key that names no field of `config` (a ConfigDict), else None: checked
+  for every axis and --set key before any point runs, instead of failing once per point."""
+  for key in keys:
+    node = config
+    for part in key.split("."):
+      if not hasattr(node, "keys") or part not in node.keys():
+        return key
+      node = node[part]
+  return None
+
+
 def is_done(workdir) -> bool:
   return (epath.Path(workdir) / DONE_FILE).exists()
 

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 
+from sr_jax import config as config_lib
 from sr_jax import sweep
 
 
@@ -49,9 +50,19 @@ def main(argv=None) -> int:
   except sweep.GridError as e:
     print(f"sr_jax.sweep: error: {e}", file=sys.stderr)
     return 2
-  config_file = args.config.split(":", 1)[0]
+  config_file, _, preset = args.config.partition(":")
   if not os.path.isfile(config_file):
     print(f"sr_jax.sweep: error: --config={args.config}: no such file", file=sys.stderr)
+    return 2
+  try:
+    recipe = config_lib.load_recipe(config_file, preset or None)
+  except ValueError as e:  # an unknown preset
+    print(f"sr_jax.sweep: error: --config={args.config}: {e}", file=sys.stderr)
+    return 2
+  unknown = sweep.unknown_key(recipe, [k for k, _ in axes] + [k for k, _ in shared])
+  if unknown:
+    print(f"sr_jax.sweep: error: config.{unknown}: no such field in {args.config}; no point "
+          "was launched", file=sys.stderr)
     return 2
   grid_keys = {k for k, _ in axes}
   clash = [k for k, _ in shared if k in grid_keys]

@@ -59,7 +59,7 @@ def test_print_skips_finished_points(tmp_path, capsys):
   (tmp_path / "features16_num_blocks4").mkdir()
   (tmp_path / "features16_num_blocks4" / "DONE").write_text("")
   (tmp_path / "features32_num_blocks4").mkdir()  # started, unfinished: launched again
-  rc = sweep_main.main(["--config=configs/edsr.py:baseline",
+  rc = sweep_main.main(["--config=configs/edsr.py:x2",
                         "--grid=model.features=16,32;model.num_blocks=4",
                         f"--workdir={tmp_path}", "--launch=print", "--python=python",
                         "--set", "train.num_steps=100", "--", "--config.seed=3"])
@@ -67,7 +67,7 @@ def test_print_skips_finished_points(tmp_path, capsys):
   assert rc == 0
   lines = out.strip().splitlines()
   assert lines == [shlex.join([
-      "python", "-m", "sr_jax.main", "--config=configs/edsr.py:baseline",
+      "python", "-m", "sr_jax.main", "--config=configs/edsr.py:x2",
       f"--workdir={tmp_path}/features32_num_blocks4", "--config.train.num_steps=100",
       "--config.model.features=32", "--config.model.num_blocks=4", "--config.seed=3"])]
   assert "skip features16_num_blocks4" in err
@@ -111,3 +111,25 @@ def test_set_clashing_with_grid(tmp_path, capsys):
   rc = sweep_main.main(["--config=configs/quickstart.py", "--grid=model.features=8", f"--workdir={tmp_path}",
                         "--launch=print", "--set", "model.features=4"])
   assert rc == 2 and "also a grid axis" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, key", [
+    (["--grid=model.featurs=8,16"], "model.featurs"),
+    (["--grid=model.features=8", "--set", "train.num_step=100"], "train.num_step"),
+    (["--grid=modle.features=8"], "modle.features"),
+], ids=["grid", "set", "section"])
+def test_a_key_the_recipe_lacks_fails_once_before_any_point_runs(tmp_path, monkeypatch, capsys,
+                                                                 args, key):
+  monkeypatch.setattr(sweep_main.subprocess, "run", lambda command: pytest.fail("launched"))
+  rc = sweep_main.main(["--config=configs/quickstart.py", f"--workdir={tmp_path}", *args])
+  err = capsys.readouterr().err.strip().splitlines()
+  assert rc == 2 and err == [f"sr_jax.sweep: error: config.{key}: no such field in "
+                             "configs/quickstart.py; no point was launched"]
+  assert not (tmp_path / "sweep.json").exists()
+
+
+def test_an_unknown_preset_is_one_line(tmp_path, capsys):
+  rc = sweep_main.main(["--config=configs/edsr.py:x9", "--grid=model.features=8",
+                        f"--workdir={tmp_path}", "--launch=print"])
+  err = capsys.readouterr().err.strip().splitlines()
+  assert rc == 2 and len(err) == 1 and "edsr presets:" in err[0] and "'x9'" in err[0]
