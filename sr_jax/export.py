@@ -83,7 +83,7 @@ def manifest(config, step: int, exported, dtype: str, tile: int, tile_overlap: i
 
 
 def require_tf():
-  return extras.require("tensorflow", "saved_model", "--saved_model (a TF SavedModel)")
+  return extras.require("tensorflow", "savedmodel", "--saved_model (a TF SavedModel)")
 
 
 def save_tf(fn, channels: int, tile: int, platforms, path: pathlib.Path):

@@ -172,7 +172,7 @@ def test_bfloat16_export_is_half_the_size_and_close(tmp_path):
 
 @pytest.mark.tensorflow
 def test_saved_model_matches_apply(tmp_path):
-  tf = pytest.importorskip("tensorflow", reason="[ci-step:tensorflow] needs sr_jax[saved_model]")
+  tf = pytest.importorskip("tensorflow", reason="[ci-step:tensorflow] needs sr_jax[savedmodel]")
   c = _small_config("edsr", num_blocks=1, features=8)
   model = models.from_config(c)
   variables = models.random_variables(model)
@@ -186,7 +186,7 @@ def test_saved_model_matches_apply(tmp_path):
 
 def test_saved_model_without_tensorflow_names_the_extra(monkeypatch):
   monkeypatch.setitem(sys.modules, "tensorflow", None)  # `import tensorflow` raises ImportError
-  with pytest.raises(extras.MissingExtra, match=r"pip install 'sr_jax\[saved_model\]'"):
+  with pytest.raises(extras.MissingExtra, match=r"pip install 'sr_jax\[savedmodel\]'"):
     export.require_tf()
 
 
