@@ -130,8 +130,6 @@ class Decoded:
   patch 1.1 ms to crop and degrade; bench/NOTES.md). Images come back read-only."""
 
   def __init__(self, source, budget: int):
-    self.source = source
-    self.budget = budget
     self.__setstate__({"source": source, "budget": budget})
 
   def __getstate__(self):  # grain workers receive the source, not what this process kept
