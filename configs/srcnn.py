@@ -7,8 +7,8 @@ steps); these presets stop at 10⁶ steps. (The paper's 10× smaller rate for th
 not reproduced.)
 
 Preset y_x3: the paper's model on the paper's data and channel, trained for a CPU: the Y channel
-only (as the paper: its Set5 ×3 figure for 9-1-5 on 91 images is 32.39 dB PSNR-Y, ECCV 2014
-Table 1 / TPAMI 2016 §4.1), 33×33 HR sub-images, MSE, but Adam at 1e-3 with cosine decay,
+only (as the paper: its Set5 ×3 figure for 9-1-5 on 91 images is 32.39 dB PSNR-Y, TPAMI
+2016 §4.1), 33×33 HR sub-images, MSE, but Adam at 1e-3 with cosine decay,
 batch 32 and 24,000 steps (7.7×10⁵ sub-images, 1/1000 of the paper's back-propagations): about
 an hour on a 2-core CPU. Results and command: docs/study/srcnn.md.
 """

@@ -64,7 +64,7 @@ def default_config() -> ml_collections.ConfigDict:
   # pipeline.AUGMENTS: 'flip_rot' (flips and 90° rotations), 'hflip' (horizontal flips), 'none'
   c.data.augment = "flip_rot"
   # Decoded training images kept in memory, per process (MB; 0: decode an image for every patch):
-  # T91 or 291 fit whole and decode once; DIV2K (6.6 GB) partly.
+  # T91 or 291 fit whole and decode once; DIV2K (~7 GB decoded) partly.
   c.data.decoded_cache_mb = 1024
   c.data.num_workers = 0  # grain worker processes (0: threads of the main process)
   c.data.read_threads = 4  # threads reading and transforming in each process
