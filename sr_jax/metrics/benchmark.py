@@ -56,17 +56,41 @@ class _Batch:
   sizes: np.ndarray  # true HR (h, w) per entry
 
 
-def _batches(samples: list[Sample], scale: int, pad_multiple: int, batch: int) -> list[_Batch]:
+def _buckets(samples: list[Sample], pad_multiple: int) -> dict[tuple[int, int], list]:
+  """Padded LR (h, w) → [(position in the set, sample)]."""
   buckets = collections.defaultdict(list)
   for i, s in enumerate(samples):
     key = (_padded(s.lr.shape[0], pad_multiple), _padded(s.lr.shape[1], pad_multiple))
     buckets[key].append((i, s))
+  return buckets
+
+
+def _batch_sizes(sets: dict[str, list[Sample]], pad_multiple: int, batch: int,
+                 multiple: int) -> dict[tuple[int, int], int]:
+  """One batch size per padded LR size over all sets, so one compile serves that size: the
+  largest bucket of that size split into equal batches of at most `batch` (a bucket of 5 with
+  batch 4 runs as two batches of 3, a lone image as a batch of 1), rounded up to a multiple of
+  the devices. Fewer filler entries than full batches everywhere, no more compiles."""
+  largest = collections.Counter()
+  for samples in sets.values():
+    for key, members in _buckets(samples, pad_multiple).items():
+      largest[key] = max(largest[key], len(members))
+  sizes = {}
+  for key, n in largest.items():
+    even = -(-n // -(-n // batch))
+    sizes[key] = -(-even // multiple) * multiple
+  return sizes
+
+
+def _batches(samples: list[Sample], scale: int, pad_multiple: int,
+             batch_sizes: dict[tuple[int, int], int]) -> list[_Batch]:
   out = []
-  for (bh, bw), members in buckets.items():
-    for start in range(0, len(members), batch):
-      indices = [i for i, _ in members[start:start + batch]]
-      chunk = [s for _, s in members[start:start + batch]]
-      chunk = chunk + [chunk[0]] * (batch - len(chunk))  # fixed batch shape; extras dropped
+  for (bh, bw), members in _buckets(samples, pad_multiple).items():
+    size = batch_sizes[bh, bw]
+    for start in range(0, len(members), size):
+      indices = [i for i, _ in members[start:start + size]]
+      chunk = [s for _, s in members[start:start + size]]
+      chunk = chunk + [chunk[0]] * (size - len(chunk))  # extras are computed, then dropped
       lr = np.stack([np.pad(s.lr, ((0, bh - s.lr.shape[0]), (0, bw - s.lr.shape[1]), (0, 0)),
                             mode="symmetric") for s in chunk])
       hr = np.stack([np.pad(s.hr, ((0, bh * scale - s.hr.shape[0]),
@@ -83,8 +107,8 @@ class Benchmark:
                batch_size: int, mesh: jax.sharding.Mesh):
     self.sets = sets
     self.scale = scale
-    batch = -(-batch_size // mesh.size) * mesh.size
-    self._batches = {name: _batches(samples, scale, pad_multiple, batch)
+    sizes = _batch_sizes(sets, pad_multiple, batch_size, mesh.size)
+    self._batches = {name: _batches(samples, scale, pad_multiple, sizes)
                      for name, samples in sets.items()}
     self._in_sharding = sharding.batch_sharding(mesh)
     self._out_sharding = sharding.replicated(mesh)

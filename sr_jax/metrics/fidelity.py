@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sr_jax.metrics import image_quality, steerable_pyramid
-from sr_jax.ops import imresize
+from sr_jax.ops import conv, imresize
 
 # ifcvec.m / vifvec.m: subbands = [4 7 10 13 16 19 22 25] of ind2wtree's numbering, which counts
 # from the low-pass residual (1) up to the high-pass residual (26), six orientations a level:
@@ -224,16 +224,7 @@ def ifc_and_vif(ref: jnp.ndarray, dist: jnp.ndarray, size=None):
 
 def _filter_valid(x: jnp.ndarray, g: np.ndarray) -> jnp.ndarray:
   """MATLAB filter2(g gᵀ, x, 'valid') of (…, H, W) planes with a symmetric 1-D window g."""
-  k = g.shape[0]
-  w = jnp.asarray(g, x.dtype)
-  lead = x.shape[:-2]
-  x = x.reshape((-1,) + x.shape[-2:] + (1,))
-  dn = ("NHWC", "HWIO", "NHWC")
-  x = jax.lax.conv_general_dilated(x, w.reshape(k, 1, 1, 1), (1, 1), "VALID",
-                                   dimension_numbers=dn, precision=jax.lax.Precision.HIGHEST)
-  x = jax.lax.conv_general_dilated(x, w.reshape(1, k, 1, 1), (1, 1), "VALID",
-                                   dimension_numbers=dn, precision=jax.lax.Precision.HIGHEST)
-  return x.reshape(lead + x.shape[1:3])
+  return conv.separable_valid(x, g)
 
 
 def _masked_mean(x, mask):

@@ -7,11 +7,10 @@ every border; PSNR = 10·log10(255²/MSE); SSIM of Wang et al. 2004 (11×11 Gaus
 common size; `sizes` gives each one's true (h, w) and masks restrict every mean to it, so
 one compiled function serves every image of a size bucket.
 """
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sr_jax.ops import color
+from sr_jax.ops import color, conv
 
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
@@ -31,15 +30,7 @@ def gaussian_window_1d(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> np
 
 def _filter_valid(x: jnp.ndarray) -> jnp.ndarray:
   """Separable Gaussian filter of (N, H, W) planes, 'valid' output (N, H-10, W-10)."""
-  g = jnp.asarray(gaussian_window_1d(), jnp.float32)
-  k = g.shape[0]
-  x = x[..., None]
-  dn = ("NHWC", "HWIO", "NHWC")
-  x = jax.lax.conv_general_dilated(x, g.reshape(k, 1, 1, 1), (1, 1), "VALID",
-                                   dimension_numbers=dn, precision="highest")
-  x = jax.lax.conv_general_dilated(x, g.reshape(1, k, 1, 1), (1, 1), "VALID",
-                                   dimension_numbers=dn, precision="highest")
-  return x[..., 0]
+  return conv.separable_valid(x, gaussian_window_1d().astype(np.float32))
 
 
 def _region_mask(shape_hw, sizes, crop: int, window: int = 1) -> jnp.ndarray:

@@ -8,8 +8,12 @@ XLA:CPU loses"). `conv_general_dilated` here takes that route for every 1×1 ker
 without dilation, groups or padding, and hands every other case to `lax.conv_general_dilated`
 unchanged; the models' `nn.Conv`s take it as their `conv_general_dilated` (models.common.Conv),
 so parameters, their names and shapes, and converted weights stay as they are.
+
+`separable_valid` filters image planes (SSIM's Gaussian window, IFC/VIF's) as sums of shifted
+slices rather than one-channel convolutions, for the same reason.
 """
 from jax import lax
+import numpy as np
 
 
 def _channels_last(dimension_numbers, ndim: int) -> bool:
@@ -46,3 +50,20 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
   kernel = rhs.reshape(rhs.shape[-2:])
   return lax.dot_general(lhs, kernel, (((lhs.ndim - 1,), (0,)), ((), ())), precision=precision,
                          preferred_element_type=preferred_element_type)
+
+
+def separable_valid(x, g):
+  """Separable 'valid' filtering of (…, H, W) planes with the 1-D window g (on both axes, as
+  MATLAB's filter2(g gᵀ, x, 'valid') for a symmetric g): (…, H − k + 1, W − k + 1).
+
+  Each pass is a weighted sum of k shifted slices, which XLA fuses into one loop; on CPU a
+  one-channel convolution of the same planes runs several times slower (SSIM's 11-tap Gaussian
+  over Set5 + Set14: bench/NOTES.md, "Kept: validation without one-channel convolutions").
+  Sums in x's dtype, in tap order.
+  """
+  g = np.asarray(g)
+  k = g.shape[0]
+  h, w = x.shape[-2] - k + 1, x.shape[-1] - k + 1
+  dtype = x.dtype
+  x = sum(g[i].astype(dtype) * x[..., i:i + h, :] for i in range(k))
+  return sum(g[i].astype(dtype) * x[..., :, i:i + w] for i in range(k))

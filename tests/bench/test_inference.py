@@ -27,7 +27,8 @@ def _write_images(folder: pathlib.Path, sizes):
 def test_one_compile_per_bucket_and_tiled_rate(tmp_path):
   # ×4, pad_multiple 16: HR 40×48 and 48×40 → LR padded to 16×16; HR 72×64 → LR 18×16 →
   # 32×16.
-  # Batch 2: Set5 is a 16×16 batch and a 32×16 one, Set14's 16×16 batch reuses Set5's compile.
+  # Batch 2: Set5 is a 16×16 batch of 2 and a 32×16 batch of 1 (a lone image, no filler);
+  # Set14's lone 16×16 image is batched as Set5's (one filler) and reuses its compile.
   a = _write_images(tmp_path / "a", [(40, 48), (40, 48), (72, 64)])
   b = _write_images(tmp_path / "b", [(48, 40)])
   out = tmp_path / "inference.json"
@@ -43,12 +44,12 @@ def test_one_compile_per_bucket_and_tiled_rate(tmp_path):
 
   e = r["eval"]
   assert e["sets"] == {"Set5": 3, "Set14": 1} and e["images"] == 4
-  assert e["bucket_shapes"] == [[2, 16, 16, 3], [2, 32, 16, 3]] and e["batches"] == 3
+  assert e["bucket_shapes"] == [[1, 32, 16, 3], [2, 16, 16, 3]] and e["batches"] == 3
   assert e["buckets"] == 2 == e["first_pass"]["compilations"] == e["jit_cache_entries"]
   assert e["warm_pass"]["compilations"] == 0 and e["one_compile_per_bucket"]
   assert e["output_megapixels"] == pytest.approx((2 * 40 * 48 + 72 * 64 + 48 * 40) / 1e6)
-  # SR computed: two 2×64×64 batches and one 2×128×64, padding and batch fillers included.
-  assert e["computed_output_megapixels"] == pytest.approx((2 * 2 * 64 * 64 + 2 * 128 * 64) / 1e6)
+  # SR computed: two 2×64×64 batches and one 1×128×64, padding and batch fillers included.
+  assert e["computed_output_megapixels"] == pytest.approx((2 * 2 * 64 * 64 + 128 * 64) / 1e6)
   assert e["images_per_s"] == pytest.approx(4 / e["warm_pass"]["wall_s"])
   assert e["output_megapixels_per_s"] == pytest.approx(e["output_megapixels"]
                                                        / e["warm_pass"]["wall_s"])

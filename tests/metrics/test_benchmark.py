@@ -24,6 +24,24 @@ def test_bicubic_baseline_matches_published_set5(shared_data, scale):
   assert abs(results["Set5"]["mean"]["ssim_y"] - ssim) <= 0.002
 
 
+def _blank(name, h, w):
+  return benchmark.Sample(name, np.zeros((2 * h, 2 * w, 1), np.uint8), np.zeros((h, w, 1), np.uint8))
+
+
+@pytest.mark.parametrize("devices, want", [(1, {(16, 16): 3, (32, 16): 1}),
+                                           (2, {(16, 16): 4, (32, 16): 2})])
+def test_one_batch_size_per_bucket_shape_with_the_fewest_fillers(devices, want):
+  # Set a: five LR 14×14 images (bucket 16×16) and one 20×14 (bucket 32×16); set b: one
+  # 16×16. Batch 4: the five split 3 + 2 (not 4 + 1 filled to 4 + 4), b's lone image takes
+  # the same size (one compile), the 32×16 bucket a batch of 1; rounded up to the devices.
+  sets = {"a": [_blank(f"{i}", 14, 14) for i in range(5)] + [_blank("tall", 20, 14)],
+          "b": [_blank("b", 16, 16)]}
+  assert benchmark._batch_sizes(sets, 16, 4, devices) == want
+  batches = benchmark._batches(sets["a"], 2, 16, want)
+  assert [b.lr.shape[0] for b in batches] == [want[16, 16]] * 2 + [want[32, 16]]
+  assert sorted(i for b in batches for i in b.indices) == list(range(6))
+
+
 def test_padding_and_batching_do_not_change_the_numbers(shared_data):
   samples = benchmark.load_set(str(shared_data("Set5", "HR")), 4)
   mesh = sharding.make_mesh()

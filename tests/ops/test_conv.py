@@ -70,3 +70,20 @@ def test_models_conv_keeps_flax_parameters_and_takes_the_dot():
   assert "dot_general" in _primitives(lambda v: ours.apply(v, x), variables)
   np.testing.assert_allclose(ours.apply(variables, x), nn.Conv(8, (1, 1)).apply(variables, x),
                              rtol=1e-6, atol=1e-6)
+
+
+def test_separable_valid_is_the_2d_valid_correlation_with_the_outer_window():
+  # Reference: the 2-D 'valid' correlation with g gᵀ written out in float64 (MATLAB filter2).
+  rng = np.random.default_rng(3)
+  x = rng.random((2, 3, 19, 23)).astype(np.float32)
+  g = np.array([0.1, 0.2, 0.4, 0.25, 0.05])  # asymmetric: a flipped window fails
+  k = len(g)
+  w2 = np.outer(g, g)
+  want = np.zeros((2, 3, 19 - k + 1, 23 - k + 1))
+  for i in range(want.shape[-2]):
+    for j in range(want.shape[-1]):
+      want[..., i, j] = np.sum(x[..., i:i + k, j:j + k].astype(np.float64) * w2, axis=(-2, -1))
+  got = jax.jit(lambda v: conv.separable_valid(v, g.astype(np.float32)))(x)
+  assert got.shape == want.shape and got.dtype == np.float32
+  # 2 passes of 5 float32 products and sums of values ≤ 1: a few ulps of 1, far below 1e-6.
+  np.testing.assert_allclose(np.asarray(got), want, rtol=0, atol=1e-6)
