@@ -139,3 +139,79 @@ def test_wall_time_stretches():
   relogged = [loss(2, 0.0), loss(4, 5.0), loss(4, 100.0), loss(6, 103.0)]
   assert report.wall_time(relogged) == 5.0 + 3.0
   assert report.wall_time([{"step": 1}]) is None
+
+
+def test_fit_uncertainty_and_prediction_by_hand():
+  # Five points around PSNR = 20 + 3·log10(C) with residuals +0.1, -0.1, 0, -0.1, +0.1 at
+  # log10(C) = 1..5: a symmetric pattern, so the line is exactly 20 + 3x (x̄ = 3).
+  xs, res = [1, 2, 3, 4, 5], [0.1, -0.1, 0.0, -0.1, 0.1]
+  pts = [(10.0 ** x, 20 + 3 * x + r, "r", i) for i, (x, r) in enumerate(zip(xs, res))]
+  fit = report.fit_log_linear(pts)
+  assert fit["a"] == pytest.approx(20.0) and fit["b"] == pytest.approx(3.0)
+  # s² = Σr² / (n - 2) = 0.04 / 3; Sxx = Σ(x - 3)² = 10; se_b² = s² / Sxx;
+  # se_a² = s² (1/5 + 9/10); cov(a, b) = -x̄ · se_b².
+  s2 = 0.04 / 3
+  assert fit["se_b"] == pytest.approx(math.sqrt(s2 / 10))
+  assert fit["se_a"] == pytest.approx(math.sqrt(s2 * (0.2 + 0.9)))
+  assert fit["cov_ab"] == pytest.approx(-3 * s2 / 10)
+  # At x = x̄ the line's variance is s²/n; t(0.975, 3 dof) = 3.182446 (statistical tables).
+  value, band, interval = (float(v[0]) for v in report.predict(fit, [1e3]))
+  assert value == pytest.approx(29.0)
+  assert band == pytest.approx(3.182446 * math.sqrt(s2 / 5), rel=1e-5)
+  assert interval == pytest.approx(3.182446 * math.sqrt(s2 / 5 + s2), rel=1e-5)
+  # Two points: a line, no interval.
+  two = report.fit_log_linear(pts[:2])
+  assert math.isnan(float(report.predict(two, [1e3])[1][0]))
+
+
+def test_params_envelope_fit_and_sorted_table(sweep_dir):
+  summary = report.report(sweep_dir)
+  # Best per run: features8 33.9 at 1000 parameters, features16 36.0 at 4000.
+  assert [(c, v, n) for c, v, n, _ in summary["params_frontier"]] == [
+      (1000.0, 33.9, "features8"), (4000.0, 36.0, "features16")]
+  assert summary["params_fit"]["b"] == pytest.approx(2.1 / math.log10(4))
+  assert [r[0] for r in summary["rows"]] == ["features16", "features8", "features32"]
+  saved = json.loads((sweep_dir / "fit.json").read_text())
+  assert saved["params_frontier"][1] == {"params": 4000.0, "value": 36.0, "run": "features16",
+                                         "step": 1000}
+
+
+def test_cli_predicts_with_intervals(sweep_dir, capsys):
+  assert report.main([str(sweep_dir), "--predict_flops", "1e14"]) == 0
+  out = capsys.readouterr().out
+  # The frontier lies on 10 + 2·log10(C) exactly: 38 dB at 1e14, intervals of zero width.
+  assert "at C = 1.000e+14 FLOPs: 38.000 dB (95%: line ± 0.000, new run ± 0.000)" in out
+  assert "extrapolated 10× beyond the largest fitted C" in out
+
+
+def test_compute_optimal_size_fit(sweep_dir, capsys):
+  summary = report.report(sweep_dir)
+  # Frontier runs: features8 (1000 params) at C = 1e11, features16 (4000) at 1e12 and 1e13;
+  # log10 N on log10 C: x = 11, 12, 13, y = 3, log10 4000, log10 4000 → slope log10(4) / 2.
+  size = summary["optimal_size_fit"]
+  assert size["d"] == pytest.approx(math.log10(4) / 2)
+  assert size["c"] == pytest.approx((3 + 2 * math.log10(4000)) / 3 - 12 * math.log10(4) / 2)
+  assert report.main([str(sweep_dir), "--predict_flops", "1e12"]) == 0
+  n_opt = round(10 ** (size["c"] + size["d"] * 12))
+  assert f"compute-optimal size there: N ≈ {n_opt:,} parameters" in capsys.readouterr().out
+
+
+def test_runs_frontier_takes_each_run_at_its_whole_compute(sweep_dir, capsys):
+  # features8: 1e9 FLOPs/step × 2000 steps, best 33.9 (at step 2000); features16: 1e10 × 1000,
+  # best 36.0; features32 has no FLOPs count. Points inside a run do not count.
+  summary = report.report(sweep_dir, frontier_of="runs")
+  assert summary["frontier"] == [(2e12, 33.9, "features8", 2000), (1e13, 36.0, "features16", 1000)]
+  assert summary["fit"]["b"] == pytest.approx(2.1 / math.log10(5))
+  assert json.loads((sweep_dir / "fit.json").read_text())["frontier_of"] == "runs"
+  assert "each at its best value and the compute of its whole" in (sweep_dir / "report.md").read_text()
+  assert report.main([str(sweep_dir), "--frontier", "runs", "--predict_flops", "1e13"]) == 0
+  assert "at C = 1.000e+13 FLOPs: 36.000 dB" in capsys.readouterr().out
+
+
+def test_a_metric_no_run_logged_is_no_column(tmp_path):
+  y_only = {"step": 10, "time": 1.0, "val/Set5/psnr_y": 30.0, "val/Set5/ssim_y": 0.9}
+  make_run(tmp_path, "a", 1e9, 100, [y_only], features=8)
+  make_run(tmp_path, "b", 2e9, 200, [{**y_only, "val/Set5/psnr_y": 31.0}], features=16)
+  columns = report.report(tmp_path)["columns"]
+  assert "best/Set5/psnr_y" in columns and "best/Set5/ssim_y" in columns
+  assert "best/Set5/psnr_rgb" not in columns
