@@ -5,11 +5,12 @@ python -m sr_jax.main --config=configs/cpu_hour.py --workdir=...
 Every preset shares the study's setting: ×3, the Y channel only (the metric's channel, as
 SRCNN, FSRCNN and VDSR train), the classic 291 images (T91 + BSD200), bicubic LR patches of
 16×16 (HR 48×48), batch 16, flips and rotations, L1, Adam at 1e-3 with cosine decay to zero
-over the run, no weight averaging, validation on Set5 and Set14 every 500 steps.
+over the run, no weight averaging, validation on Set5 and Set14 every 500 steps (hour: 1,000).
 
 Presets:
   hour    the configuration predicted (docs/study/cpu_hour.md, written before it ran) to reach
-          the best Set5 PSNR-Y in 60 minutes on the study's 2-core machine.
+          the best Set5 PSNR-Y in 60 minutes on the study's 2-core machine: EDSR 8×32 with the
+          bicubic skip, 15,500 steps. On that machine: 48 minutes, Set5 33.45 dB, Set14 29.71.
   edsr    the study's post-upsampling residual family, EDSR on one channel: width and depth
           are the sweep's axes (model.features, model.num_blocks).
   fsrcnn  FSRCNN (56, 12, 4), the paper's model, on the study's setting.
@@ -50,13 +51,11 @@ def get_config(arg=None):
     c.model.conv = "standard"
     c.model.groups = 1
     c.model.dilation = 1
-  if name == "hour":
-    c.model.num_blocks = 8
-    c.model.features = 32
-    c.model.bicubic_skip = True
-    c.train.num_steps = 15_500
-    c.train.eval_every = 1_000
-    c.train.checkpoint_every = 1_000
+    if name == "hour":  # the sweep's 8×32 with the bicubic skip, for 8.53e13 training FLOPs
+      c.model.bicubic_skip = True
+      c.train.num_steps = 15_500
+      c.train.eval_every = 1_000
+      c.train.checkpoint_every = 1_000
   elif name == "fsrcnn":
     c.model.name = "fsrcnn"
     c.model.d, c.model.s, c.model.m = 56, 12, 4

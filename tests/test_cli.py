@@ -33,7 +33,7 @@ BAD_INPUTS = [
     (["sr_jax.sweep", f"--config={MISSING}.py", "--grid=model.features=8", "--workdir=W",
       "--launch=print"], f"{MISSING}.py"),
     (["sr_jax.sweep.report", MISSING], MISSING),
-    (["sr_jax.upscale", f"--workdir={MISSING}", "--input=docs/study/psnr_vs_params.png",
+    (["sr_jax.upscale", f"--workdir={MISSING}", "--input=docs/study/cpu_study_params.png",
       "--output=O"], MISSING),
     (["sr_jax.upscale", "--workdir=W", f"--input={MISSING}", "--output=O"], MISSING),
     (["sr_jax.export", f"--workdir={MISSING}", "--out=O"], MISSING),

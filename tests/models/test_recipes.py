@@ -89,3 +89,20 @@ def test_lightweight_recipes_follow_the_official_training_options():
   assert (imdn.data.hr_patch, imdn.train.batch_size, imdn.optim.learning_rate) == (192, 16, 2e-4)
   assert imdn.optim.milestones == (199_000, 399_000, 599_000, 799_000)
   assert tuple(_load("ircnn").get_config("x3").model.dilations) == (1, 2, 3, 4, 3, 2, 1)
+
+
+@pytest.mark.parametrize("preset", ["hour", "edsr", "fsrcnn", "espcn"])
+def test_cpu_hour_study_presets_share_one_setting(preset):
+  """configs/cpu_hour.py: every point of the CPU study trains ×3 on the Y channel of the 291
+  images with the same data, loss and optimiser; only the model (and its length) differs."""
+  c = _load("cpu_hour").get_config(preset)
+  config_lib.validate(c)
+  assert (c.scale, c.channels, tuple(c.data.dirs), c.data.hr_patch) == (3, 1, ("T91", "BSD200"), 48)
+  assert (c.train.batch_size, c.train.loss, c.train.ema_decay) == (16, "l1", 0.0)
+  assert (c.optim.name, c.optim.learning_rate, c.optim.schedule) == ("adam", 1e-3, "cosine")
+  assert c.optim.min_learning_rate == 0.0 and c.optim.warmup_steps == 0
+  assert dict(c.val.sets) == {"Set5": "Set5", "Set14": "Set14"}
+  name = {"hour": "edsr"}.get(preset, preset)
+  assert c.model.name == name
+  fields = set(models.model_fields(name)) - {"scale", "channels", "dtype"}
+  assert fields <= set(c.model), fields - set(c.model)
