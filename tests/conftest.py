@@ -2,6 +2,7 @@
 the checkout (../shared/data), set for this process and every subprocess a test starts."""
 import os
 import pathlib
+import tempfile
 
 import pytest
 from absl import flags
@@ -40,6 +41,17 @@ def pytest_make_collect_report(collector):
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DATA_DIR = pathlib.Path(os.environ.setdefault("SR_JAX_DATA", str(REPO.parent / "shared" / "data")))
+
+# One persistent XLA compilation cache for the whole run, both xdist workers and every `sr_jax`
+# subprocess (their --compilation_cache default): the suite compiles the same tiny steps in many
+# tests, and a cache hit loads in milliseconds what takes seconds to compile. Tests of the cache
+# itself, or of compiling, pass their own folder or --compilation_cache=.
+COMPILATION_CACHE = os.environ.setdefault(
+    "SR_JAX_COMPILATION_CACHE",
+    os.path.join(tempfile.gettempdir(), f"sr_jax-tests-xla-{os.getuid()}"))
+from sr_jax import cache  # pylint: disable=g-import-not-at-top  (reads the variable above)
+
+cache.enable(COMPILATION_CACHE)
 
 
 @pytest.fixture

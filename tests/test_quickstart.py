@@ -4,6 +4,10 @@ import re
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # end to end in a subprocess: CI's slow step
+
 
 def test_quickstart_command_beats_bicubic_without_tensorflow_or_noise(tmp_path):
   env = {**os.environ, "JAX_PLATFORMS": ""}  # as a user's shell: JAX probes for accelerators

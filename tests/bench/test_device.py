@@ -55,6 +55,7 @@ def test_gitignore_ignores_carry():
   assert "bench/device/carry/" in (ROOT / ".gitignore").read_text().splitlines()
 
 
+@pytest.mark.slow
 def test_cpu_smoke(tmp_path):
   carried = (DEVICE / "carry" / "data" / "T91").is_dir()
   data = os.environ.get("SR_JAX_DATA", "")

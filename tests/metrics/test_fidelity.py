@@ -284,6 +284,7 @@ def _bicubic_ifc(shared_data, set_name, scale, lr_kind):
   return np.array(values)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("set_name, scale", sorted(PUBLISHED_IFC))
 def test_bicubic_ifc_matches_selfexsr(shared_data, set_name, scale):
   published = np.array(PUBLISHED_IFC[set_name, scale])

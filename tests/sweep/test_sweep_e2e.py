@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # end to end in subprocesses: CI's slow step
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TINY = ["train.num_steps=2", "train.batch_size=2", "data.hr_patch=16", "model.num_blocks=1",
         "train.log_every=1", "train.eval_every=1", "train.checkpoint_every=2",

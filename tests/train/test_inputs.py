@@ -93,6 +93,7 @@ def test_hook_is_the_default_on_the_host_path():
   assert pool is None and float(out["lr"].max()) == 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", [True, False])
 def test_realesrgan_trains_and_resumes_exactly(tiny_config, tmp_path, device):
   c = _realesrgan_config(tiny_config, device)  # 4 steps of 4 pairs, pool of 8: full after step 2

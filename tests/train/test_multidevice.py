@@ -5,8 +5,11 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 from sr_jax.train import checkpoint
+
+pytestmark = pytest.mark.slow  # end to end in subprocesses: CI's slow step
 
 _RUN = """
 import json, sys

@@ -8,8 +8,11 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 from sr_jax.train import checkpoint
+
+pytestmark = pytest.mark.slow  # end to end in subprocesses: CI's slow step
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TINY = ["--config=configs/quickstart.py", "--config.train.log_every=2",

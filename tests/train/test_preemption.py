@@ -21,6 +21,8 @@ import pytest
 
 from sr_jax.train import checkpoint
 
+pytestmark = pytest.mark.slow  # end to end in subprocesses: CI's slow step
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 NUM_STEPS = 20
 # The CLI as `python -m sr_jax.main` runs it, with `import tensorflow` failing.

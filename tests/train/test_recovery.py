@@ -16,18 +16,6 @@ from sr_jax.losses import pixel
 from sr_jax.train import checkpoint, recovery, step as step_lib, trainer
 
 
-@pytest.fixture(scope="module", autouse=True)
-def compilation_cache(tmp_path_factory):
-  """The runs below compile the same step: a shared persistent cache saves most compiles."""
-  options = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs")
-  before = {name: getattr(jax.config, name) for name in options}
-  jax.config.update(options[0], str(tmp_path_factory.mktemp("jax_cache")))
-  jax.config.update(options[1], 0)
-  yield
-  for name, value in before.items():
-    jax.config.update(name, value)
-
-
 def _poison(monkeypatch, batches):
   """Makes the host batches numbered `batches` (0-based, in drawing order) non-finite in the step.
 

@@ -148,15 +148,12 @@ def _smoke_config(steps):
   return c
 
 
+@pytest.mark.slow
 def test_esrgan_smoke_stop_and_resume_equals_uninterrupted(tmp_path):
-  jax.config.update("jax_compilation_cache_dir", str(tmp_path / "jax_cache"))
-  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-  try:
-    trainer.train_and_evaluate(_smoke_config(4), str(tmp_path / "straight"))
-    trainer.train_and_evaluate(_smoke_config(2), str(tmp_path / "resumed"))
-    trainer.train_and_evaluate(_smoke_config(4), str(tmp_path / "resumed"))
-  finally:
-    jax.config.update("jax_compilation_cache_dir", None)
+  # The three runs compile the same steps: the suite's compilation cache (conftest) loads them.
+  trainer.train_and_evaluate(_smoke_config(4), str(tmp_path / "straight"))
+  trainer.train_and_evaluate(_smoke_config(2), str(tmp_path / "resumed"))
+  trainer.train_and_evaluate(_smoke_config(4), str(tmp_path / "resumed"))
   (_, a, step_a), (_, b, step_b) = (checkpoint.load_run(str(tmp_path / d))
                                     for d in ("straight", "resumed"))
   assert step_a == step_b == 4
@@ -178,6 +175,7 @@ def test_missing_vgg_file_fails_in_one_line_before_compiling(tmp_path):
   assert "Compiled the train step" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_init_from_a_psnr_run_starts_the_generator_there(tiny_config, tmp_path, monkeypatch):
   # As test_trainer's init_from test: two Adam steps of 1e-2 and an EMA of decay 0.5 put the
   # source's EMA ~1e-2 from a fresh init; the generator must start at it to within 1e-9.

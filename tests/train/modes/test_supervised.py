@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 from sr_jax import config as config_lib, recipes
 from sr_jax.losses import objective, pixel
@@ -20,6 +21,7 @@ def _rows(workdir):
   return [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_srresnet_vgg54_trains_on_features_without_a_discriminator(tmp_path):
   c = config_lib.load_recipe(recipes.directory() / "srgan.py", "srresnet_vgg54_smoke")
   assert c.train.mode == "supervised" and c.losses.pixel == 0 and not c.gan.discriminator
