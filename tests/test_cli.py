@@ -7,6 +7,8 @@ import pytest
 
 from sr_jax import cli
 
+REPO = cli.__file__.rsplit("/sr_jax/", 1)[0]
+
 MISSING = "/nonexistent/sr_jax_missing"
 
 # (module and arguments, text the error line must contain)
@@ -45,13 +47,22 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize("argv,named", BAD_INPUTS, ids=lambda a: " ".join(a)[:60]
                          if isinstance(a, list) else None)
-def test_bad_input_is_one_error_line(argv, named, tmp_path):
+def test_bad_input_is_one_error_line(argv, named, tmp_path, run_cli):
   env = {**os.environ, "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"}
   argv = [a.replace("=W", f"={tmp_path}/w").replace("=D", f"={tmp_path}/d")
           .replace("=O", f"={tmp_path}/o") for a in argv]
-  result = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True,
-                          env=env, cwd=cli.__file__.rsplit("/sr_jax/", 1)[0], timeout=300)
+  result = run_cli(*argv, env=env)
   assert result.returncode != 0
   assert "Traceback" not in result.stderr, result.stderr[-2000:]
   errors = [line for line in result.stderr.splitlines() if "error:" in line]
   assert len(errors) == 1 and named in errors[0], result.stderr[-2000:]
+
+
+def test_a_new_interpreter_gives_the_same_line(tmp_path):
+  """The fork server (tests/forked_cli.py) against a real `python -m`, for one command."""
+  result = subprocess.run([sys.executable, "-m", "sr_jax.main", "--config=configs/edsr.py",
+                           f"--workdir={tmp_path}/w", "--config.scale=5"],
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+  errors = [line for line in result.stderr.splitlines() if "error:" in line]
+  assert result.returncode == 1 and "Traceback" not in result.stderr
+  assert errors == ["error: config.scale: must be 2, 3, 4 or 8, got 5"], result.stderr[-2000:]

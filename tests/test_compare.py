@@ -2,8 +2,6 @@
 are sr_jax.evaluate's for the same image."""
 import json
 import shutil
-import subprocess
-import sys
 
 import jax.numpy as jnp
 import numpy as np
@@ -16,15 +14,8 @@ from sr_jax.ops import imresize
 from sr_jax.train import trainer
 
 
-def _start(module, *flags):
-  """A CLI run in the background: the test's subprocesses overlap their imports."""
-  return subprocess.Popen([sys.executable, "-m", module, *flags], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)
-
-
 def _finish(proc):
-  stdout, stderr = proc.communicate()
-  return proc.returncode, stdout, stderr
+  return proc.returncode, proc.stdout, proc.stderr
 
 
 def _two_runs(config, tmp_path):
@@ -48,7 +39,7 @@ def _model_sr(workdir, lr):
   return np.asarray(jnp.round(jnp.clip(sr[0], 0, 1) * 255)).astype(np.uint8)
 
 
-def test_figure_layout_and_numbers_equal_evaluate(tiny_config, tmp_path):
+def test_figure_layout_and_numbers_equal_evaluate(tiny_config, tmp_path, run_cli):
   runs = _two_runs(tiny_config, tmp_path)
   rng = np.random.default_rng(3)
   hr = rng.integers(20, 236, (37, 50, 3)).astype(np.uint8)  # never pure red, as the box is
@@ -57,15 +48,15 @@ def test_figure_layout_and_numbers_equal_evaluate(tiny_config, tmp_path):
   Image.fromarray(hr).save(hr_file)
   hr = hr[:36]  # cropped to a multiple of the scale, 2
   box, zoom = (6, 4, 12, 10), 3
-  figure = _start("sr_jax.compare", f"--hr={hr_file}", "--scale=2", f"--workdir={','.join(runs)}",
-                  "--labels=A,B", f"--box={','.join(map(str, box))}", f"--zoom={zoom}",
-                  f"--out={out}")
-  evaluations = [_start("sr_jax.evaluate", f"--hr_dir={tmp_path / 'hr'}", "--scale=2", source,
-                        f"--json={tmp_path / f'eval{i}.json'}")
+  figure = run_cli("sr_jax.compare", f"--hr={hr_file}", "--scale=2",
+                   f"--workdir={','.join(runs)}", "--labels=A,B",
+                   f"--box={','.join(map(str, box))}", f"--zoom={zoom}", f"--out={out}")
+  evaluations = [run_cli("sr_jax.evaluate", f"--hr_dir={tmp_path / 'hr'}", "--scale=2", source,
+                         f"--json={tmp_path / f'eval{i}.json'}")
                  for i, source in enumerate(["--baseline=bicubic"] +
                                             [f"--workdir={r}" for r in runs])]
-  wrong_scale = _start("sr_jax.compare", f"--hr={hr_file}", "--scale=4", f"--workdir={runs[0]}",
-                       f"--out={tmp_path / 'bad.png'}")
+  wrong_scale = run_cli("sr_jax.compare", f"--hr={hr_file}", "--scale=4",
+                        f"--workdir={runs[0]}", f"--out={tmp_path / 'bad.png'}")
   code, stdout, stderr = _finish(figure)
   assert code == 0, stderr
 
@@ -135,7 +126,7 @@ def test_default_box_is_the_most_textured_square():
     compare.parse_box(["60", "0", "5", "5"], img)
 
 
-def test_missing_workdir_is_named(tmp_path):
+def test_missing_workdir_is_named(tmp_path, run_cli):
   missing = tmp_path / "nope"
   with pytest.raises(FileNotFoundError, match=f"{missing}: no checkpoint"):
     compare.load_methods(2, workdirs=[str(missing)])
@@ -144,8 +135,8 @@ def test_missing_workdir_is_named(tmp_path):
   # The CLI: one line naming the path, nothing written.
   hr_file = tmp_path / "hr.png"
   Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(hr_file)
-  code, _, stderr = _finish(_start("sr_jax.compare", f"--hr={hr_file}", "--scale=2",
-                                   f"--workdir={missing}", f"--out={tmp_path / 'cmp.png'}"))
+  code, _, stderr = _finish(run_cli("sr_jax.compare", f"--hr={hr_file}", "--scale=2",
+                                    f"--workdir={missing}", f"--out={tmp_path / 'cmp.png'}"))
   assert code != 0 and "Traceback" not in stderr
   assert stderr.strip().splitlines()[-1] == (
       f"error: {missing}: no checkpoint here (not a training run's workdir)")

@@ -1,6 +1,4 @@
 """Config validation and the command line: one clear error line, before anything compiles."""
-import subprocess
-import sys
 
 import pytest
 
@@ -47,11 +45,6 @@ def test_batch_must_split_over_devices():
     config_lib.validate(c, num_devices=8)
 
 
-def _main(*args, cwd=None):
-  return subprocess.run([sys.executable, "-m", "sr_jax.main", "--config=configs/quickstart.py",
-                         *args], capture_output=True, text=True, timeout=120, cwd=cwd)
-
-
 @pytest.mark.parametrize("args,expected", [
     (["--config.train.batch_sizee=3"], "batch_sizee"),
     (["--config.train.batch_size=abc"], "batch_size"),
@@ -60,8 +53,8 @@ def _main(*args, cwd=None):
      "/no/such/dir: no such data folder"),
     (["--config.model.name=srgan9"], "config.model.name: unknown model 'srgan9'"),
 ])
-def test_cli_errors_are_one_line_naming_the_key(tmp_path, args, expected):
-  proc = _main(f"--workdir={tmp_path}", *args)
+def test_cli_errors_are_one_line_naming_the_key(tmp_path, args, expected, run_cli):
+  proc = run_cli("sr_jax.main", "--config=configs/quickstart.py", f"--workdir={tmp_path}", *args)
   assert proc.returncode != 0
   last = proc.stderr.strip().splitlines()[-1]
   assert expected in last, proc.stderr[-2000:]

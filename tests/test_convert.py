@@ -1,9 +1,6 @@
 """PyTorch state_dicts (official and BasicSR key names, as NumPy arrays) → Flax params → a run."""
 import functools
 import json
-import pathlib
-import subprocess
-import sys
 
 import flax.linen as nn
 import jax
@@ -15,7 +12,6 @@ from PIL import Image
 from sr_jax import convert, models
 from sr_jax.train import checkpoint
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 F = 8  # features of the small models
 
 
@@ -134,9 +130,10 @@ def test_every_unmapped_missing_and_misshaped_key_is_named():
   assert "sub_mean" not in message
 
 
-def _run(*args):
-  return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True,
-                        text=True, check=True)
+def _run(run_cli, *args):
+  proc = run_cli(*args)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  return proc
 
 
 def _edsr_pytorch_forward(sd, lr):
@@ -191,14 +188,14 @@ def _y(rgb):  # MATLAB rgb2ycbcr's Y of [0, 255] RGB
   return 16 + rgb @ np.array([65.481, 128.553, 24.966]) / 255
 
 
-def test_converted_run_is_what_evaluate_loads(tmp_path):
+def test_converted_run_is_what_evaluate_loads(tmp_path, run_cli):
   sd = edsr_official(np.random.default_rng(3), 2)
   for key in sd:  # weights ~ 0.5/√fan-in: SR stays mostly inside [0, 255], not clipped
     if key.endswith("weight") and "mean" not in key:
       sd[key] = (sd[key] * 0.5 / np.sqrt(np.prod(sd[key].shape[1:]))).astype(np.float32)
   np.savez(tmp_path / "edsr.npz", **sd)
   run = tmp_path / "run"
-  _run("sr_jax.convert", f"--src={tmp_path / 'edsr.npz'}", f"--dst={run}")  # detected
+  _run(run_cli, "sr_jax.convert", f"--src={tmp_path / 'edsr.npz'}", f"--dst={run}")  # detected
   config, state, step = checkpoint.load_run(str(run))
   assert (config.model.name, config.scale, config.model.num_blocks, step) == ("edsr", 2, 2, 0)
 
@@ -219,7 +216,7 @@ def test_converted_run_is_what_evaluate_loads(tmp_path):
   hr = np.random.default_rng(0).integers(0, 255, (24, 20, 3), np.uint8)
   (tmp_path / "hr").mkdir()
   Image.fromarray(hr).save(tmp_path / "hr" / "noise.png")
-  out = _run("sr_jax.evaluate", f"--workdir={run}", f"--hr_dir={tmp_path / 'hr'}",
+  out = _run(run_cli, "sr_jax.evaluate", f"--workdir={run}", f"--hr_dir={tmp_path / 'hr'}",
              "--self_ensemble", "--tile=8", "--tile_overlap=4", f"--json={tmp_path / 'out.json'}")
   assert "edsr x2" in out.stdout and "step 0" in out.stdout
   (row,) = json.loads((tmp_path / "out.json").read_text())["results"][0]["images"]

@@ -1,36 +1,33 @@
 """The evaluate CLI's benchmark LR protocols: DN is reproducible (fixed noise seed) and not BI."""
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 from PIL import Image
 
 
-def _evaluate(hr_dir, out, degradation):
-  subprocess.run([sys.executable, "-m", "sr_jax.evaluate", f"--hr_dir={hr_dir}", "--scale=2",
-                  "--baseline=bicubic", f"--degradation={degradation}", f"--json={out}"],
-                 capture_output=True, text=True, check=True)
+def _evaluate(run_cli, hr_dir, out, degradation):
+  proc = run_cli("sr_jax.evaluate", f"--hr_dir={hr_dir}", "--scale=2", "--baseline=bicubic",
+                 f"--degradation={degradation}", f"--json={out}")
+  assert proc.returncode == 0, proc.stderr[-2000:]
   return json.loads(out.read_text())["results"][0]["metrics"]["psnr_y"]
 
 
-def test_dn_is_deterministic_and_differs_from_bicubic(tmp_path):
+def test_dn_is_deterministic_and_differs_from_bicubic(tmp_path, run_cli):
   y, x = np.mgrid[0:48, 0:64]
   img = np.stack([x * 4, y * 5, 128 + 100 * np.sin((x + y) / 5)], -1).astype(np.uint8)
   (tmp_path / "hr").mkdir()
   Image.fromarray(img).save(tmp_path / "hr" / "ramp.png")
-  first, second, bicubic = (_evaluate(tmp_path / "hr", tmp_path / f"{i}.json", d)
+  first, second, bicubic = (_evaluate(run_cli, tmp_path / "hr", tmp_path / f"{i}.json", d)
                             for i, d in enumerate(("dn", "dn", "bicubic")))
   assert first == second
   assert bicubic - first > 3  # σ=30 noise costs the bicubic baseline several dB
 
 
-def test_niqe_beside_psnr_and_missing_lpips_weights_in_one_line(tmp_path, shared_data):
+def test_niqe_beside_psnr_and_missing_lpips_weights_in_one_line(tmp_path, shared_data, run_cli):
   env = {**os.environ, "SR_JAX_CACHE": str(tmp_path / "cache")}
-  run = lambda *flags: subprocess.run(
-      [sys.executable, "-m", "sr_jax.evaluate", f"--hr_dir={shared_data('Set5', 'HR')}",
-       "--scale=4", "--baseline=bicubic", *flags], capture_output=True, text=True, env=env)
+  run = lambda *flags: run_cli("sr_jax.evaluate", f"--hr_dir={shared_data('Set5', 'HR')}",
+                               "--scale=4", "--baseline=bicubic", *flags, env=env)
   proc = run("--metrics=psnr,ssim,niqe", f"--json={tmp_path / 'out.json'}")
   mean = json.loads((tmp_path / "out.json").read_text())["results"][0]["metrics"]
   assert proc.returncode == 0 and abs(mean["psnr_y"] - 28.42) < 0.05  # published bicubic ×4

@@ -54,13 +54,12 @@ def _load_runner(out):
   return module.load(out)[1]
 
 
-def test_fresh_process_without_sr_jax_matches_apply(tiny_config, tmp_path):
+def test_fresh_process_without_sr_jax_matches_apply(tiny_config, tmp_path, run_cli):
   tiny_config.train.num_steps = 2
   trainer.train_and_evaluate(tiny_config, str(tmp_path / "run"))
   out = tmp_path / "export"
-  proc = subprocess.run([sys.executable, "-m", "sr_jax.export", f"--workdir={tmp_path / 'run'}",
-                         f"--out={out}", "--platforms=cpu,cuda"],
-                        capture_output=True, text=True, check=False)
+  proc = run_cli("sr_jax.export", f"--workdir={tmp_path / 'run'}", f"--out={out}",
+                 "--platforms=cpu,cuda")
   assert proc.returncode == 0, proc.stderr[-2000:]
   manifest = json.loads((out / "manifest.json").read_text())
   assert (manifest["model"], manifest["scale"], manifest["step"]) == ("edsr", 2, 2)
@@ -191,10 +190,9 @@ def test_saved_model_without_tensorflow_names_the_extra(monkeypatch):
 
 
 @pytest.mark.parametrize("make", [lambda p: p / "missing", lambda p: p], ids=["missing", "empty"])
-def test_missing_or_empty_workdir_is_one_line(tmp_path, make):
+def test_missing_or_empty_workdir_is_one_line(tmp_path, make, run_cli):
   workdir = make(tmp_path)
-  proc = subprocess.run([sys.executable, "-m", "sr_jax.export", f"--workdir={workdir}",
-                         f"--out={tmp_path / 'out'}"], capture_output=True, text=True, check=False)
+  proc = run_cli("sr_jax.export", f"--workdir={workdir}", f"--out={tmp_path / 'out'}")
   assert proc.returncode == 1 and "Traceback" not in proc.stderr
   assert proc.stderr.strip().splitlines()[-1] == f"error: {checkpoint.no_checkpoint(workdir)}"
   assert not (tmp_path / "out").exists() and not (tmp_path / "missing").exists()

@@ -1,8 +1,6 @@
 """The upscale CLI: host tiling equals whole images, one compile per tile shape, photos keep
 their kind, existing outputs are kept, bad input stops before compiling."""
 import functools
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -160,13 +158,10 @@ def saved_run(tmp_path_factory):
   return workdir
 
 
-def test_cli_upscales_a_folder(trained_run, tmp_path):
+def test_cli_upscales_a_folder(trained_run, tmp_path, run_cli):
   want = _folder(tmp_path / "in")
-  proc = subprocess.run(
-      [sys.executable, "-m", "sr_jax.upscale", f"--workdir={trained_run}",
-       f"--input={tmp_path / 'in'}", f"--output={tmp_path / 'out'}", "--tile=16",
-       "--tile_overlap=8", "--tile_batch=2"],
-      capture_output=True, text=True, timeout=120)
+  proc = run_cli("sr_jax.upscale", f"--workdir={trained_run}", f"--input={tmp_path / 'in'}",
+                 f"--output={tmp_path / 'out'}", "--tile=16", "--tile_overlap=8", "--tile_batch=2")
   assert proc.returncode == 1, proc.stderr
   last = proc.stderr.strip().splitlines()[-1]
   assert last == "error: 1 unreadable image(s) skipped (named above)"

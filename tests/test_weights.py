@@ -255,9 +255,8 @@ def test_denoise_strength_mixes_the_pair_tensor_by_tensor(a_release):
     inference.load(model="Tiny", denoise_strength=2.0)
 
 
-def test_list_models_names_every_release():
-  proc = subprocess.run([sys.executable, "-m", "sr_jax.upscale", "--list_models"],
-                        capture_output=True, text=True, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+def test_list_models_names_every_release(run_cli):
+  proc = run_cli("sr_jax.upscale", "--list_models", env={**os.environ, "JAX_PLATFORMS": "cpu"})
   assert proc.returncode == 0
   listed = {line.split()[0] for line in proc.stdout.splitlines()[1:]}
   assert listed == set(pretrained_catalog.RELEASES)
@@ -266,15 +265,14 @@ def test_list_models_names_every_release():
     assert name in listed
 
 
-def test_upscale_with_weights_writes_the_models_image(tmp_path, monkeypatch):
+def test_upscale_with_weights_writes_the_models_image(tmp_path, monkeypatch, run_cli):
   monkeypatch.setenv("SR_JAX_CACHE", str(tmp_path / "cache"))
   np.savez(tmp_path / "compact.npz", **srvgg())
   lr = np.random.default_rng(2).integers(0, 256, (12, 10, 3), np.uint8)
   Image.fromarray(lr).save(tmp_path / "photo.png")
-  proc = subprocess.run(
-      [sys.executable, "-m", "sr_jax.upscale", f"--weights={tmp_path / 'compact.npz'}",
-       f"--input={tmp_path / 'photo.png'}", f"--output={tmp_path / 'out'}", "--tile=0"],
-      capture_output=True, text=True, env={**os.environ, "JAX_PLATFORMS": "cpu"}, timeout=600)
+  proc = run_cli("sr_jax.upscale", f"--weights={tmp_path / 'compact.npz'}",
+                 f"--input={tmp_path / 'photo.png'}", f"--output={tmp_path / 'out'}", "--tile=0",
+                 env={**os.environ, "JAX_PLATFORMS": "cpu"})
   assert proc.returncode == 0, proc.stderr[-2000:]
   generator = inference.from_weights(str(tmp_path / "compact.npz"))
   sr = np.asarray(generator.predict(generator.variables, lr[None] / np.float32(255)))[0]

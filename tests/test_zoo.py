@@ -1,14 +1,11 @@
 import json
-import subprocess
-import sys
 
 import pytest
 
 
-def test_zoo_json_row_for_espcn():
-  result = subprocess.run(
-      [sys.executable, "-m", "sr_jax.zoo", "--models=espcn", "--scales=2", "--json", "--time",
-       "--repeats=1"], capture_output=True, text=True, check=True, timeout=300)
+def test_zoo_json_row_for_espcn(run_cli):
+  result = run_cli("sr_jax.zoo", "--models=espcn", "--scales=2", "--json", "--time", "--repeats=1")
+  assert result.returncode == 0, result.stderr[-2000:]
   (row,) = [json.loads(line) for line in result.stdout.splitlines()]
   assert row["model"] == "espcn" and row["scale"] == 2
   assert row["params"] == 5 * 5 * 3 * 64 + 64 + 3 * 3 * 64 * 32 + 32 + 3 * 3 * 32 * 12 + 12
@@ -18,11 +15,10 @@ def test_zoo_json_row_for_espcn():
   assert row["time_ms"] > 0
 
 
-def test_zoo_table():
-  # In a subprocess: importing sr_jax.zoo here would define its flags in pytest's process.
-  result = subprocess.run(
-      [sys.executable, "-m", "sr_jax.zoo", "--models=fsrcnn", "--scales=3", "--lr_size=16,8"],
-      capture_output=True, text=True, check=True, timeout=300)
+def test_zoo_table(run_cli):
+  # In a child process: importing sr_jax.zoo here would define its flags in pytest's process.
+  result = run_cli("sr_jax.zoo", "--models=fsrcnn", "--scales=3", "--lr_size=16,8")
+  assert result.returncode == 0, result.stderr[-2000:]
   header, row, footer = result.stdout.splitlines()
   assert header.split()[:4] == ["model", "scale", "params", "GFLOPs"]
   assert row.split()[:3] == ["fsrcnn", "x3", "24,683"] and row.split()[-1] == "-"

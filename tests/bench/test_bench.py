@@ -12,18 +12,18 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 FLOPS_TOLERANCE = 0.05
 
 
-def _bench(tmp_path, *extra):
+def _bench(run_cli, tmp_path, *extra):
   out, table = tmp_path / "bench.json", tmp_path / "RESULTS.md"
-  subprocess.run([sys.executable, "-m", "sr_jax.bench", "--config=configs/edsr.py:x4",
-                  "--config.data.source=skimage", "--config.data.dirs=('',)", "--batch=2", "--patch=8", "--steps=2",
-                  "--rounds=3", "--warmup=1", f"--json={out}", f"--results={table}",
-                  "--compilation_cache=", *extra], cwd=REPO, capture_output=True, text=True,
-                 check=True)
+  proc = run_cli("sr_jax.bench", "--config=configs/edsr.py:x4", "--config.data.source=skimage",
+                 "--config.data.dirs=('',)", "--batch=2", "--patch=8", "--steps=2", "--rounds=3",
+                 "--warmup=1", f"--json={out}", f"--results={table}", "--compilation_cache=",
+                 *extra)
+  assert proc.returncode == 0, proc.stderr[-2000:]
   return json.loads(out.read_text()), table.read_text()
 
 
-def test_measures_the_real_step_and_appends_a_row(tmp_path):
-  r, table = _bench(tmp_path)
+def test_measures_the_real_step_and_appends_a_row(tmp_path, run_cli):
+  r, table = _bench(run_cli, tmp_path)
   assert (r["model"], r["batch"], r["lr_patch"], r["scale"]) == ("edsr", 2, 8, 4)
   assert r["overrides"] == ["--config.data.source=skimage", "--config.data.dirs=('',)"]
   assert set(r["step"]) == {"random", "real"}
@@ -46,23 +46,21 @@ def test_measures_the_real_step_and_appends_a_row(tmp_path):
                             f"{r['load_average']['after'][0]:.2f} |")
 
 
-def test_a_plain_run_writes_no_file(tmp_path):
+def test_a_plain_run_writes_no_file(tmp_path, run_cli):
   before = sorted(p.name for p in tmp_path.iterdir())
-  proc = subprocess.run([sys.executable, "-m", "sr_jax.bench",
-                         f"--config={REPO / 'configs' / 'edsr.py'}:x4",
-                         "--config.data.source=skimage", "--config.data.dirs=('',)",
-                         "--config.model.num_blocks=1",
-                         "--batch=1", "--patch=8", "--steps=1", "--rounds=1", "--warmup=0",
-                         "--data=random", "--compilation_cache="], cwd=tmp_path,
-                        capture_output=True, text=True, check=True)
+  proc = run_cli("sr_jax.bench", f"--config={REPO / 'configs' / 'edsr.py'}:x4",
+                 "--config.data.source=skimage", "--config.data.dirs=('',)",
+                 "--config.model.num_blocks=1", "--batch=1", "--patch=8", "--steps=1",
+                 "--rounds=1", "--warmup=0", "--data=random", "--compilation_cache=", cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr[-2000:]
   assert sorted(p.name for p in tmp_path.iterdir()) == before
   assert "load average (1/5/15 min) before" in proc.stdout
 
 
 @pytest.mark.torch
-def test_torch_ratios_come_from_the_same_run(tmp_path):
+def test_torch_ratios_come_from_the_same_run(tmp_path, run_cli):
   pytest.importorskip("torch", reason="[ci-step:torch] needs PyTorch")
-  r, table = _bench(tmp_path, "--torch", "--torch_variants=fp32", "--data=random", "--steps=1")
+  r, table = _bench(run_cli, tmp_path, "--torch", "--torch_variants=fp32", "--data=random", "--steps=1")
   assert set(r["step"]) == {"random"} and set(r["torch"]) == {"fp32"}
   t = r["torch"]["fp32"]
   assert len(t["rounds"]) == 3 and t["steps_per_s"] == sorted(t["rounds"])[1]

@@ -1,8 +1,6 @@
 """The inference benchmark CLI at tiny shapes: one compile per size bucket, none warm, rates."""
 import json
 import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -24,7 +22,7 @@ def _write_images(folder: pathlib.Path, sizes):
   return folder
 
 
-def test_one_compile_per_bucket_and_tiled_rate(tmp_path):
+def test_one_compile_per_bucket_and_tiled_rate(tmp_path, run_cli):
   # ×4, pad_multiple 16: HR 40×48 and 48×40 → LR padded to 16×16; HR 72×64 → LR 18×16 →
   # 32×16.
   # Batch 2: Set5 is a 16×16 batch of 2 and a 32×16 batch of 1 (a lone image, no filler);
@@ -32,11 +30,10 @@ def test_one_compile_per_bucket_and_tiled_rate(tmp_path):
   a = _write_images(tmp_path / "a", [(40, 48), (40, 48), (72, 64)])
   b = _write_images(tmp_path / "b", [(48, 40)])
   out = tmp_path / "inference.json"
-  proc = subprocess.run(
-      [sys.executable, "-m", "sr_jax.bench.inference", *TINY, f"--config.val.sets.Set5={a}",
-       f"--config.val.sets.Set14={b}", "--batch=2", "--out_size=64x48", "--tile=8",
-       "--tile_overlap=2", "--steps=2", f"--json={out}"],
-      cwd=REPO, capture_output=True, text=True, check=True)
+  proc = run_cli("sr_jax.bench.inference", *TINY, f"--config.val.sets.Set5={a}",
+                 f"--config.val.sets.Set14={b}", "--batch=2", "--out_size=64x48", "--tile=8",
+                 "--tile_overlap=2", "--steps=2", f"--json={out}")
+  assert proc.returncode == 0, proc.stderr[-2000:]
   r = json.loads(out.read_text())
   assert (r["model"], r["scale"], r["dtype"], r["backend"]) == ("rrdbnet", 4, "float32", "cpu")
   assert r["params"] > 0 and r["device_kind"] and r["versions"]["jax"] and r["versions"]["flax"]
@@ -67,9 +64,8 @@ def test_one_compile_per_bucket_and_tiled_rate(tmp_path):
   assert "compilations: 2 first pass, 0 warm" in proc.stdout and "output MP/s" in proc.stdout
 
 
-def test_bad_out_size_fails_in_one_line_before_compiling():
-  proc = subprocess.run([sys.executable, "-m", "sr_jax.bench.inference", *TINY,
-                         "--out_size=250x190"], cwd=REPO, capture_output=True, text=True)
+def test_bad_out_size_fails_in_one_line_before_compiling(run_cli):
+  proc = run_cli("sr_jax.bench.inference", *TINY, "--out_size=250x190")
   assert proc.returncode == 1
   assert proc.stderr.strip().splitlines()[-1] == (
       "error: --out_size=250x190: width and height must be multiples of the scale 4")

@@ -1,15 +1,11 @@
 """python -m sr_jax.data.check: counts, sizes, modes, bad files, duplicates, train/test overlap."""
 import json
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 from PIL import Image
 
 from sr_jax.data import check
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _folders(tmp_path):
@@ -50,10 +46,9 @@ def test_report_counts_every_kind_of_problem(tmp_path):
   assert check.report(test, patch=16)["problems"] == 0
 
 
-def test_cli_exit_status_summary_and_json(tmp_path):
+def test_cli_exit_status_summary_and_json(tmp_path, run_cli):
   train, test = _folders(tmp_path)
-  run = lambda *args: subprocess.run([sys.executable, "-m", "sr_jax.data.check", *map(str, args)],
-                                     cwd=REPO, capture_output=True, text=True, timeout=60)
+  run = lambda *args: run_cli("sr_jax.data.check", *map(str, args))
   out = tmp_path / "r.json"
   dirty = run(train, f"--against={test}", "--patch=16", f"--json={out}")
   assert dirty.returncode == 1 and dirty.stdout.rstrip().endswith("5 problem file(s)")

@@ -3,8 +3,6 @@ import hashlib
 import io
 import json
 import os
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
@@ -195,11 +193,10 @@ def test_catalog_entries_are_complete():
   assert all(set(parts) <= set(catalog.SETS) for parts in catalog.COMBINED.values())
 
 
-def test_fetch_from_a_folder_then_evaluate_by_set_name(shared_data, tmp_path):
+def test_fetch_from_a_folder_then_evaluate_by_set_name(shared_data, tmp_path, run_cli):
   """The fresh-machine path: `fetch Set5 --from=DIR`, then `evaluate --hr_dir=Set5`."""
   env = {**os.environ, data_root.ENV: str(tmp_path / "data"), "JAX_PLATFORMS": "cpu"}
-  run = lambda *argv: subprocess.run([sys.executable, "-m", *argv], capture_output=True,
-                                     text=True, env=env, cwd=tmp_path, timeout=600)
+  run = lambda *argv: run_cli(*argv, env=env, cwd=tmp_path)
   fetched = run("sr_jax.data.fetch", "Set5", f"--from={shared_data('Set5')}")
   assert fetched.returncode == 0, fetched.stderr
   assert "Licence:" in fetched.stdout and "Bevilacqua" in fetched.stdout

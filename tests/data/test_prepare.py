@@ -1,7 +1,4 @@
 """ArrayRecord packing: pixels survive the round trip, sub-images are BasicSR's, grain reads them."""
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 from PIL import Image
@@ -10,7 +7,6 @@ import pytest
 from sr_jax.config import ConfigError, default_config, validate
 from sr_jax.data import images, pipeline, prepare, sources
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -52,10 +48,10 @@ def test_sub_images_are_the_crops(folder, tmp_path):
   assert _as_set(src[i] for i in range(len(src))) == _as_set(crops)
 
 
-def test_config_source_feeds_the_pipeline(folder, tmp_path):
-  subprocess.run([sys.executable, "-m", "sr_jax.data.prepare", str(folder),
-                  f"--out={tmp_path / 'out'}", "--sub_images=16", "--shards=3"],
-                 cwd=REPO, check=True, capture_output=True)
+def test_config_source_feeds_the_pipeline(folder, tmp_path, run_cli):
+  proc = run_cli("sr_jax.data.prepare", str(folder), f"--out={tmp_path / 'out'}", "--sub_images=16",
+                 "--shards=3")
+  assert proc.returncode == 0, proc.stderr[-2000:]
   assert len(list((tmp_path / "out").glob("*.array_record"))) == 3
   c = default_config()
   c.data.source = "arrayrecord"

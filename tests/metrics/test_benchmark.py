@@ -1,7 +1,5 @@
 """The bicubic baseline through the bucketed evaluator reproduces the published Set5 rows."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -56,12 +54,11 @@ def test_padding_and_batching_do_not_change_the_numbers(shared_data):
     assert rows[0][name] == pytest.approx(rows[1][name], abs=1e-4)
 
 
-def test_evaluate_cli_writes_json(shared_data, tmp_path):
+def test_evaluate_cli_writes_json(shared_data, tmp_path, run_cli):
   out = tmp_path / "bicubic.json"
-  proc = subprocess.run([sys.executable, "-m", "sr_jax.evaluate",
-                         f"--hr_dir={shared_data('Set5', 'HR')}", "--scale=2",
-                         "--baseline=bicubic", f"--json={out}"],
-                        capture_output=True, text=True, check=True)
+  proc = run_cli("sr_jax.evaluate", f"--hr_dir={shared_data('Set5', 'HR')}", "--scale=2",
+                 "--baseline=bicubic", f"--json={out}")
+  assert proc.returncode == 0, proc.stderr[-2000:]
   written = json.loads(out.read_text())
   assert written["scale"] == 2
   (result,) = written["results"]  # one method on one set

@@ -6,8 +6,6 @@ import importlib.util
 import os
 import pathlib
 import shutil
-import subprocess
-import sys
 
 import flax.linen as nn
 import grain
@@ -51,10 +49,9 @@ def _one_error_line(proc) -> str:
   return lines[-1]
 
 
-def _main(*flags):
-  return subprocess.run([sys.executable, "-m", "sr_jax.main", "--config=configs/quickstart.py",
-                         "--compilation_cache=", *flags], cwd=REPO, capture_output=True,
-                        text=True, timeout=120, env=dict(os.environ, JAX_PLATFORMS="cpu"))
+def _main(run_cli, *flags):
+  return run_cli("sr_jax.main", "--config=configs/quickstart.py", "--compilation_cache=", *flags,
+                 env=dict(os.environ, JAX_PLATFORMS="cpu"))
 
 
 def test_check_matches_names_the_run_and_both_values():
@@ -75,16 +72,16 @@ def test_check_matches_names_the_run_and_both_values():
     checkpoint.check_matches("w", saved, checkpoint.architecture(other), "x")
 
 
-def test_resuming_another_architecture_fails_in_one_line(tmp_path):
+def test_resuming_another_architecture_fails_in_one_line(tmp_path, run_cli):
   _fake_run(tmp_path / "run", features=16)
-  line = _one_error_line(_main(f"--workdir={tmp_path / 'run'}"))
+  line = _one_error_line(_main(run_cli, f"--workdir={tmp_path / 'run'}"))
   assert line == (f"error: {tmp_path / 'run'} holds a run with model.features=16, but the config "
                   "asks for model.features=32")
 
 
-def test_init_from_another_architecture_fails_in_one_line(tmp_path):
+def test_init_from_another_architecture_fails_in_one_line(tmp_path, run_cli):
   _fake_run(tmp_path / "source", num_blocks=2, bicubic_skip=False)
-  line = _one_error_line(_main(f"--workdir={tmp_path / 'run'}",
+  line = _one_error_line(_main(run_cli, f"--workdir={tmp_path / 'run'}",
                                f"--config.init_from={tmp_path / 'source'}"))
   assert line == (f"error: init_from={tmp_path / 'source'} holds a run with "
                   "model.bicubic_skip=False, model.num_blocks=2, but the config asks for "
@@ -92,11 +89,10 @@ def test_init_from_another_architecture_fails_in_one_line(tmp_path):
   assert not (tmp_path / "run" / "checkpoints").exists()
 
 
-def test_evaluate_with_another_scale_fails_in_one_line(tmp_path):
+def test_evaluate_with_another_scale_fails_in_one_line(tmp_path, run_cli):
   _fake_run(tmp_path / "run")
-  proc = subprocess.run([sys.executable, "-m", "sr_jax.evaluate", "--hr_dir=skimage:coffee",
-                         f"--workdir={tmp_path / 'run'}", "--scale=4"], cwd=REPO,
-                        capture_output=True, text=True, timeout=120)
+  proc = run_cli("sr_jax.evaluate", "--hr_dir=skimage:coffee", f"--workdir={tmp_path / 'run'}",
+                 "--scale=4")
   assert _one_error_line(proc) == (f"error: {tmp_path / 'run'} holds a run with scale=2, but "
                                    "--scale asks for scale=4")
 

@@ -1,7 +1,5 @@
 """A recipe on a machine without its data, weights or stage-1 run ends with the commands to run."""
 import os
-import subprocess
-import sys
 
 from sr_jax import recipes
 from sr_jax.config import load_recipe
@@ -40,12 +38,11 @@ def test_esrgan_needs_data_vgg_weights_and_its_stage1_run(tmp_path, monkeypatch)
                       f"python -m sr_jax.main --config=<its recipe> --workdir={tmp_path / 'stage1'}"]
 
 
-def test_the_cli_prints_only_the_commands(tmp_path):
+def test_the_cli_prints_only_the_commands(tmp_path, run_cli):
   env = {**os.environ, data_root.ENV: str(tmp_path / "data"), "SR_JAX_CACHE": str(tmp_path / "c"),
          "JAX_PLATFORMS": "cpu"}
-  result = subprocess.run([sys.executable, "-m", "sr_jax.main", "--config=esrgan",
-                           f"--workdir={tmp_path / 'w'}"], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=300)
+  result = run_cli("sr_jax.main", "--config=esrgan", f"--workdir={tmp_path / 'w'}", env=env,
+                   cwd=tmp_path)
   assert result.returncode == 1 and "Traceback" not in result.stderr
   assert [" ".join(line.split()) for line in result.stderr.strip().splitlines()[-3:]] == [
       "error: this run needs what is not on this machine; run:",

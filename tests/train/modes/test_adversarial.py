@@ -1,8 +1,7 @@
 """The adversarial mode: both networks move the right way, the total is Σ w·term, resume is
 exact, any generator (LapSRN's levels too) trains with a GAN."""
+import functools
 import json
-import subprocess
-import sys
 
 import flax.linen as nn
 import jax
@@ -37,11 +36,21 @@ def _batch(seed=0):
   return {"lr": to_u8(lr), "hr": to_u8(hr)}
 
 
+G, D = ToyGenerator(), discriminators.VGGStyleDiscriminator(num_feat=4, input_size=32)
+TX = optax.adam(1e-3)
+
+
+@functools.cache
+def _initial_state():
+  """Every test's starting point, made once (jitted as the trainer does: op by op, the
+  discriminator's init alone takes ~30 s on this CPU). Steps are not donated: it stays valid."""
+  return jax.jit(lambda: mode.init_state(G, D, TX, TX, (1, 16, 16, 3), (1, 32, 32, 3), seed=0,
+                                         use_ema=True))()
+
+
 def _setup(loss_name, term_weights=None, content_loss=lambda outputs, hr, v: {},
            prepare_batch=step_lib.host_pairs, gan_weight=1.0):
-  g, d = ToyGenerator(), discriminators.VGGStyleDiscriminator(num_feat=4, input_size=32)
-  tx = optax.adam(1e-3)
-  state = mode.init_state(g, d, tx, tx, (1, 16, 16, 3), (1, 32, 32, 3), seed=0, use_ema=True)
+  g, d, tx, state = G, D, TX, _initial_state()
   gp = 10.0 if loss_name == "wgan_gp" else 0.0
   step = jax.jit(mode.make_step(g, d, tx, tx, optax.constant_schedule(1e-3),
                                 optax.constant_schedule(1e-3), content_loss, term_weights or {},
@@ -61,13 +70,13 @@ def test_one_step_lowers_g_adversarial_and_d_losses(loss_name):
   new, metrics = step(state, batch, {})
 
   # The generator's adversarial loss against the old discriminator falls ...
-  g_loss = lambda p: losses.generator(logits(state.disc_params, state.disc_state, hr),
-                                      logits(state.disc_params, state.disc_state, sr(p)))
+  g_loss = jax.jit(lambda p: losses.generator(logits(state.disc_params, state.disc_state, hr),
+                                              logits(state.disc_params, state.disc_state, sr(p))))
   assert g_loss(new.params) < g_loss(state.params)
   # ... and the discriminator's loss on the old generator's fakes falls.
   fake = sr(state.params)
-  d_loss = lambda p: losses.discriminator(logits(p, state.disc_state, hr),
-                                          logits(p, state.disc_state, fake))
+  d_loss = jax.jit(lambda p: losses.discriminator(logits(p, state.disc_state, hr),
+                                                  logits(p, state.disc_state, fake)))
   assert d_loss(new.disc_params) < d_loss(state.disc_params)
   # BatchNorm's running statistics are carried, the EMA trails the generator (its warm-up decay
   # at step 0 is 0.1).
@@ -162,12 +171,10 @@ def test_esrgan_smoke_stop_and_resume_equals_uninterrupted(tmp_path):
   assert jax.tree.leaves(a["disc_state"]), "BatchNorm statistics are checkpointed"
 
 
-def test_missing_vgg_file_fails_in_one_line_before_compiling(tmp_path):
-  proc = subprocess.run(
-      [sys.executable, "-m", "sr_jax.main", "--config=configs/esrgan.py:smoke",
-       f"--workdir={tmp_path / 'run'}", "--config.losses.vgg_random_init=False",
-       f"--config.losses.vgg_weights={tmp_path / 'no_vgg19.npz'}"],
-      capture_output=True, text=True, timeout=300, cwd=REPO)
+def test_missing_vgg_file_fails_in_one_line_before_compiling(tmp_path, run_cli):
+  proc = run_cli("sr_jax.main", "--config=configs/esrgan.py:smoke", f"--workdir={tmp_path / 'run'}",
+                 "--config.losses.vgg_random_init=False",
+                 f"--config.losses.vgg_weights={tmp_path / 'no_vgg19.npz'}")
   assert proc.returncode != 0
   last = proc.stderr.strip().splitlines()[-1]
   assert "no_vgg19.npz" in last, proc.stderr[-2000:]
