@@ -1,6 +1,7 @@
 """python -m sr_jax.evaluate --hr_dir=SET[,SET...] [--scale=S]
     (--workdir=W[,W...] | --weights=FILE[,...] | --model=NAME[,...] | --baseline=bicubic)...
     [--labels=A,B,...] [--metrics=psnr,ssim,ifc,vif,vif_p,ms_ssim,niqe,lpips] [--lpips_net=alex]
+    [--task=imagenet_vgg19 [--task_weights=FILE]]
     [--json=OUT] [--table=OUT.md] [--latex=OUT.tex] [--degradation=bicubic|bd|dn]
     [--self_ensemble] [--tile=T --tile_overlap=O]
 
@@ -11,7 +12,9 @@ PSNR-Y, SSIM-Y and PSNR-RGB of every (method, set), then the comparison table SR
 (methods × sets × metrics, the best bold: sr_jax.metrics.table), as Markdown on the console and
 in --table, as LaTeX in --latex; --json holds every number. --metrics adds the fidelity metrics
 (IFC, VIF, VIF-P, MS-SSIM: sr_jax.metrics.fidelity) and the perceptual ones (NIQE; LPIPS with
---lpips_net's backbone). A run's or weights file's means on a set named in the data catalog, under
+--lpips_net's backbone); --task adds task-based evaluation, the agreement of a recognition model's
+top-1 / top-5 predictions on SR with its predictions on HR (sr_jax.metrics.tasks). A run's or
+weights file's means on a set named in the data catalog, under
 the standard protocol, are recorded in its model card. --self_ensemble reports the ×8
 self-ensemble (EDSR+, RCAN+); --tile bounds the memory of large images (SwinIR, RRDBNet).
 """
@@ -24,7 +27,7 @@ import numpy as np
 from sr_jax import cli, inference
 from sr_jax import config as config_lib
 from sr_jax.data import root as data_root
-from sr_jax.metrics import benchmark, fidelity, perceptual_quality, predictors, table
+from sr_jax.metrics import benchmark, fidelity, perceptual_quality, predictors, table, tasks
 from sr_jax.train import sharding
 
 FLAGS = flags.FLAGS
@@ -40,6 +43,10 @@ flags.DEFINE_list("labels", None, "A name per method, in the order workdirs, wei
 flags.DEFINE_list("metrics", list(BASE_METRICS), f"What to measure: {', '.join(METRICS)}.")
 flags.DEFINE_enum("lpips_net", "vgg", ["vgg", "alex"],
                   "LPIPS's backbone (weights: python -m sr_jax.tools.vgg --lpips=NET).")
+flags.DEFINE_enum("task", None, sorted(tasks.TASKS),
+                  "Task-based evaluation: a recognition model's agreement on SR with HR.")
+flags.DEFINE_string("task_weights", None, "The --task model's weights (default: its file in the "
+                    "sr_jax cache; python -m sr_jax.tools.vgg --fetch --classifier).")
 flags.DEFINE_string("niqe_params", None,
                     "niqe_pris_params.npz (default: $SR_JAX_NIQE_PARAMS, else the one shipped).")
 flags.DEFINE_enum("degradation", "bicubic", list(benchmark.DEGRADATIONS),
@@ -112,7 +119,7 @@ def _extra_scores(result: dict, samples, srs: dict, scale: int, names, perceptua
     result["mean"][name] = float(np.mean([row[name] for row in result["images"]]))
 
 
-def evaluate(generator, samples, scale: int, names, perceptual) -> dict:
+def evaluate(generator, samples, scale: int, names, perceptual, task=None) -> dict:
   """{'mean', 'images'} of one method on one set's samples."""
   predict, variables = ((generator.predict, generator.variables) if generator is not None
                         else (benchmark.bicubic_predict(scale), {}))
@@ -122,11 +129,14 @@ def evaluate(generator, samples, scale: int, names, perceptual) -> dict:
   predict = predictors.for_evaluation(predict, scale, FLAGS.self_ensemble, FLAGS.tile,
                                       FLAGS.tile_overlap)
   extra = [n for n in names if n not in BASE_METRICS]
-  results, kept = bench.run(bench.compile(predict), variables, len(samples) if extra else 0)
+  keep = extra or task is not None
+  results, kept = bench.run(bench.compile(predict), variables, len(samples) if keep else 0)
   result = results["set"]
+  srs = {k.split("/", 1)[1]: v for k, v in kept.items()}
   if extra:
-    _extra_scores(result, samples, {k.split("/", 1)[1]: v for k, v in kept.items()}, scale,
-                  names, perceptual)
+    _extra_scores(result, samples, srs, scale, names, perceptual)
+  if task is not None:
+    tasks.add_scores(result, samples, srs, task)
   return result
 
 
@@ -153,17 +163,24 @@ def main(argv):
   methods = _methods()
   scale = _scale(methods)
   channels = {g.channels if g is not None else 3 for _, g in methods}
+  if FLAGS.task and channels != {3}:
+    raise config_lib.ConfigError(f"--task={FLAGS.task} classifies RGB images; a method here "
+                                 "super-resolves one channel")
   sets = {spec: {c: benchmark.load_set(spec, scale, c, benchmark.DEGRADATIONS[FLAGS.degradation])
                  for c in channels} for spec in FLAGS.hr_dir}  # bad data fails before compiling
   perceptual = perceptual_quality.load("niqe" in names, FLAGS.niqe_params,
                                        FLAGS.lpips_net if "lpips" in names else None)
+  try:
+    task = tasks.load(FLAGS.task, FLAGS.task_weights) if FLAGS.task else None
+  except ValueError as e:  # a weights file without what the task needs
+    raise config_lib.ConfigError(f"--task={FLAGS.task}: {e}") from e
   rows = []
   for label, generator in methods:
     if generator is not None:
       print(generator.describe())
     for spec, by_channels in sets.items():
       samples = by_channels[generator.channels if generator is not None else 3]
-      result = evaluate(generator, samples, scale, names, perceptual)
+      result = evaluate(generator, samples, scale, names, perceptual, task)
       set_name = _name(spec)
       _print(label, set_name, result)
       rows.append({"method": label, "set": set_name, "scale": scale, "source": getattr(

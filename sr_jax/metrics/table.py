@@ -21,7 +21,8 @@ class MetricFormat:
   higher_is_better: bool = True
 
 
-# Known metrics, as the evaluation reports them (image_quality, perceptual_quality, fidelity).
+# Known metrics, as the evaluation reports them (image_quality, perceptual_quality, fidelity,
+# tasks).
 FORMATS = {
     "psnr_y": MetricFormat("PSNR-Y", 2),
     "psnr_rgb": MetricFormat("PSNR-RGB", 2),
@@ -32,6 +33,8 @@ FORMATS = {
     "vif_p": MetricFormat("VIF-P", 4),
     "niqe": MetricFormat("NIQE", 3, higher_is_better=False),
     "lpips": MetricFormat("LPIPS", 4, higher_is_better=False),
+    "task_top1": MetricFormat("Top-1 agr.", 3),
+    "task_top5": MetricFormat("Top-5 agr.", 3),
 }
 _DASH = {"markdown": "–", "latex": "--"}
 _ARROW = {"markdown": ("↑", "↓"), "latex": (r"$\uparrow$", r"$\downarrow$")}

@@ -11,6 +11,11 @@ input normalisation of their source, applied as (x - mean) / std:
   borders).
 Default location: $SR_JAX_CACHE/vgg19.npz, else ~/.cache/sr_jax/vgg19.npz; make it with
 `python -m sr_jax.tools.vgg --fetch` or `--convert=FILE`.
+
+`VGGClassifier` is torchvision's whole `vgg19()` (features, 7×7 adaptive average pool,
+classifier), for task-based evaluation (sr_jax.metrics.tasks). Its weights are a separate file,
+imagenet_vgg19.npz beside vgg19.npz (`--classifier`): the classifier's 120 M weights would
+otherwise be read by every perceptual-loss run.
 """
 import os
 import pathlib
@@ -18,6 +23,7 @@ import re
 from typing import Any
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
@@ -32,6 +38,7 @@ CAFFE_MEAN_RGB = (123.68, 116.779, 103.939)
 BLOCKS = {16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
 FETCH_COMMAND = "python -m sr_jax.tools.vgg --fetch"
 FETCH_HINT = f"{FETCH_COMMAND} (or --convert=FILE with a local .pth/.h5)"
+CLASSIFIER_HINT = f"{FETCH_COMMAND} --classifier (or --classifier --convert=vgg19-dcbb9e9d.pth)"
 
 
 def layer_names(depth: int = 19) -> list[str]:
@@ -77,12 +84,47 @@ class VGG(nn.Module):
     return feats
 
 
+def adaptive_avg_pool(x: jnp.ndarray, size: int) -> jnp.ndarray:
+  """PyTorch's AdaptiveAvgPool2d(size) on NHWC: output cell i averages input rows
+  floor(i·H/size) .. ceil((i+1)·H/size) - 1, and likewise for columns."""
+  def pool(x, axis):
+    n = x.shape[axis]
+    cells = [jnp.mean(jax.lax.slice_in_dim(x, i * n // size, -(-(i + 1) * n // size), axis=axis),
+                      axis=axis, keepdims=True) for i in range(size)]
+    return jnp.concatenate(cells, axis=axis)
+  return pool(pool(x, 1), 2)
+
+
+class VGGClassifier(nn.Module):
+  """torchvision's `vgg{16,19}()` in eval mode: `features` (a `VGG` to pool5), 7×7 adaptive
+  average pool, flatten in PyTorch's (C, H, W) order, fc6 → ReLU → fc7 → ReLU → fc8 logits
+  (dropout is the identity at evaluation). `width` and `hidden` shrink it for tests."""
+  depth: int = 19
+  width: int = 64
+  hidden: int = 4096
+  classes: int = 1000
+  mean: tuple[float, ...] = IMAGENET_MEAN
+  std: tuple[float, ...] = IMAGENET_STD
+
+  @nn.compact
+  def __call__(self, x) -> jnp.ndarray:
+    x = VGG(self.depth, "pool5", self.width, self.mean, self.std, name="features")(x)["pool5"]
+    x = adaptive_avg_pool(x, 7).transpose(0, 3, 1, 2).reshape(x.shape[0], -1)
+    x = nn.relu(nn.Dense(self.hidden, name="fc6")(x))
+    x = nn.relu(nn.Dense(self.hidden, name="fc7")(x))
+    return nn.Dense(self.classes, name="fc8")(x)
+
+
 def cache_dir() -> pathlib.Path:
   return pathlib.Path(os.environ.get("SR_JAX_CACHE", "~/.cache/sr_jax")).expanduser()
 
 
 def default_path() -> pathlib.Path:
   return cache_dir() / "vgg19.npz"
+
+
+def classifier_path() -> pathlib.Path:
+  return cache_dir() / "imagenet_vgg19.npz"
 
 
 def from_torchvision(state_dict: dict[str, np.ndarray], depth: int = 19) -> dict[str, np.ndarray]:
@@ -101,6 +143,24 @@ def from_torchvision(state_dict: dict[str, np.ndarray], depth: int = 19) -> dict
     flat[f"{name}/bias"] = np.asarray(state_dict[f"features.{i}.bias"])
   flat["mean"] = np.asarray(IMAGENET_MEAN, np.float32)
   flat["std"] = np.asarray(IMAGENET_STD, np.float32)
+  return flat
+
+
+def classifier_from_torchvision(state_dict: dict[str, np.ndarray],
+                                depth: int = 19) -> dict[str, np.ndarray]:
+  """A whole torchvision `vgg{16,19}` state_dict → flat arrays of `VGGClassifier`:
+  `features/<conv>/…` as `from_torchvision`, `classifier.{0,3,6}` (out × in) → fc6-8 kernels
+  (in × out)."""
+  missing = [f"classifier.{i}.weight" for i in (0, 3, 6) if f"classifier.{i}.weight" not in
+             state_dict]
+  if missing:
+    raise ValueError(f"no classifier layers ({', '.join(missing)}): a features-only file "
+                     "cannot classify")
+  flat = {(f"features/{k}" if "/" in k else k): v
+          for k, v in from_torchvision(state_dict, depth).items()}
+  for name, i in (("fc6", 0), ("fc7", 3), ("fc8", 6)):
+    flat[f"{name}/kernel"] = np.asarray(state_dict[f"classifier.{i}.weight"]).T
+    flat[f"{name}/bias"] = np.asarray(state_dict[f"classifier.{i}.bias"])
   return flat
 
 
@@ -139,4 +199,25 @@ def load_vgg(path: str | os.PathLike | None = None, last: str = "conv5_4",
   model = VGG(depth=depth, last=last, width=params["conv1_1"]["kernel"].shape[-1],
               mean=tuple(float(v) for v in extra["mean"]),
               std=tuple(float(v) for v in extra["std"]), dtype=dtype)
+  return model, {"params": params}
+
+
+def load_classifier(path: str | os.PathLike | None = None) -> tuple[VGGClassifier, dict]:
+  """(module, {'params': ...}) from a `classifier_from_torchvision` .npz; depth, width, hidden
+  size and classes come from the file."""
+  path = pathlib.Path(path) if path is not None else classifier_path()
+  if not path.exists():
+    raise FileNotFoundError(f"VGG19 classifier weights not found at {path}; make them with: "
+                            f"{CLASSIFIER_HINT}")
+  with np.load(path) as data:
+    params, extra = split_flat(dict(data))
+  if "fc8" not in params:
+    raise ValueError(f"{path}: no fc6-fc8 layers (a features-only VGG file?); make it with: "
+                     f"{CLASSIFIER_HINT}")
+  model = VGGClassifier(depth=19 if "conv5_4" in params["features"] else 16,
+                        width=params["features"]["conv1_1"]["kernel"].shape[-1],
+                        hidden=params["fc6"]["kernel"].shape[-1],
+                        classes=params["fc8"]["kernel"].shape[-1],
+                        mean=tuple(float(v) for v in extra["mean"]),
+                        std=tuple(float(v) for v in extra["std"]))
   return model, {"params": params}

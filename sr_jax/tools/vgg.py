@@ -2,11 +2,14 @@
 
   python -m sr_jax.tools.vgg --fetch              # torchvision VGG19 (internet + torch)
   python -m sr_jax.tools.vgg --convert=FILE       # vgg19-dcbb9e9d.pth or Keras's .h5 (below)
+  python -m sr_jax.tools.vgg --fetch --classifier # the whole VGG19 (fc6-8 too), for
+                                                  # evaluate --task=imagenet_vgg19
   python -m sr_jax.tools.vgg --lpips=vgg --fetch  # torchvision VGG16 + lpips weights/v0.1/vgg.pth
   python -m sr_jax.tools.vgg --lpips=alex --convert=alexnet-owt-7be5be79.pth --lin=alex.pth
 
 Keras's file is vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5. Output goes to --out=PATH,
-else the default path (vgg19.npz / lpips_NET.npz in $SR_JAX_CACHE, else ~/.cache/sr_jax).
+else the default path (vgg19.npz / imagenet_vgg19.npz / lpips_NET.npz in $SR_JAX_CACHE, else
+~/.cache/sr_jax).
 Reading .pth needs PyTorch (the CPU build is enough): the files are pickles of torch tensors.
 The Keras .h5 needs only h5py.
 """
@@ -83,10 +86,15 @@ def _main(argv=None) -> pathlib.Path:
                       help="local .pth (torchvision) or .h5 (Keras)")
   parser.add_argument("--lpips", choices=sorted(lpips.LAYERS), help="make LPIPS weights instead")
   parser.add_argument("--lin", type=pathlib.Path, help="lpips linear weights with --convert")
+  parser.add_argument("--classifier", action="store_true",
+                      help="keep torchvision's classifier too (task-based evaluation)")
   parser.add_argument("--out", type=pathlib.Path, help="output .npz (default: the cache path)")
   args = parser.parse_args(argv)
   if args.fetch == (args.convert is not None):
     parser.error("give exactly one of --fetch and --convert=FILE")
+  if args.classifier and (args.lpips or (args.convert and args.convert.suffix == ".h5")):
+    parser.error("--classifier needs torchvision's whole VGG19 .pth (not --lpips, not Keras's "
+                 "notop .h5)")
   for given in (args.convert, args.lin):
     if given is not None and not given.is_file():
       sys.exit(f"error: {given}: no such weights file")
@@ -100,6 +108,12 @@ def _main(argv=None) -> pathlib.Path:
       parser.error("--lpips with --convert needs --lin=LIN.pth")
     flat = lpips.convert(args.lpips, read_pth(backbone), read_pth(lin))
     out = args.out or lpips.default_path(args.lpips)
+  elif args.classifier:
+    try:
+      flat = vgg.classifier_from_torchvision(read_pth(backbone), 19)
+    except ValueError as e:
+      sys.exit(f"error: {backbone}: {e}")
+    out = args.out or vgg.classifier_path()
   else:
     flat = convert_vgg19(backbone)
     out = args.out or vgg.default_path()
