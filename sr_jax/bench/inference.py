@@ -1,6 +1,7 @@
 """python -m sr_jax.bench.inference (--config=configs/NAME.py[:preset] | --workdir=RUN)
     [--sets=Set5,Set14] [--out_size=3840x2160] [--tile=N --tile_overlap=M] [--batch=B]
-    [--steps=N] [--warmup=W] [--parts=eval,tiled] [--json=OUT.json] [--config.key=value]
+    [--steps=N] [--warmup=W] [--parts=eval,tiled] [--torch] [--json=OUT.json]
+    [--config.key=value]
 
 Evaluation and inference speed of a config's model (random-init weights) or of a trained run's
 (its EMA parameters when it has them), on the current backend:
@@ -13,9 +14,15 @@ Evaluation and inference speed of a config's model (random-init weights) or of a
 - tiled: one random uint8 LR image of out_size / scale (WIDTHxHEIGHT of the output) through
   `predictors.tiled`, jitted: compile s, s per image after --warmup calls (`bench.timed`,
   synchronised), output megapixels/s, peak device memory (None on CPU) and XLA's size estimate.
+  With --torch (sr_jax[bench]), the same network in PyTorch eager, float32, on the same tiles with
+  the same blend weights (`torch_models.TiledUpscale`, random init), timed in the same run: each
+  of --steps rounds times one JAX image, then one PyTorch image; medians, PyTorch's thread count
+  and the load average before and after are reported.
 """
 import json
+import os
 import re
+import statistics
 import sys
 import time
 
@@ -130,9 +137,25 @@ def measure_eval(config, sets: dict[str, list[benchmark.Sample]], variables, pre
           "mean_psnr_y": {name: r["mean"].get("psnr_y") for name, r in results.items()}}
 
 
+def _interleaved(jax_call, torch_call, rounds: int) -> dict:
+  """Seconds of one JAX call, then one PyTorch call, `rounds` times: medians and the load."""
+  load_before, times = os.getloadavg(), {"jax": [], "torch": []}
+  for _ in range(rounds):
+    for name, call in (("jax", lambda: jax.block_until_ready(jax_call())), ("torch", torch_call)):
+      t0 = time.perf_counter()
+      call()
+      times[name].append(time.perf_counter() - t0)
+  jax_s, torch_s = (statistics.median(times[k]) for k in ("jax", "torch"))
+  return {"rounds": rounds, "jax_seconds_per_image": jax_s, "seconds_per_image": torch_s,
+          "jax_over_torch": torch_s / jax_s, "jax_seconds": times["jax"],
+          "torch_seconds": times["torch"],
+          "load_average": {"before": load_before, "after": os.getloadavg()}}
+
+
 def measure_tiled(config, variables, predict, out_size: tuple[int, int], tile: int,
-                  overlap: int, steps: int, warmup: int) -> dict:
-  """One random LR image of out_size / scale through `predictors.tiled`, uint8 in and out."""
+                  overlap: int, steps: int, warmup: int, torch: bool = False) -> dict:
+  """One random LR image of out_size / scale through `predictors.tiled`, uint8 in and out;
+  with torch, against PyTorch's eager model on the same tiles, interleaved."""
   width, height = out_size
   lr_h, lr_w = height // config.scale, width // config.scale
   tiled = predictors.tiled(predict, config.scale, tile, overlap)
@@ -148,6 +171,15 @@ def measure_tiled(config, variables, predict, out_size: tuple[int, int], tile: i
   compile_s = time.perf_counter() - t0
   rate = bench.timed(lambda: compiled(variables, lr), steps, warmup)
   assert compiled.out_info.shape == (1, height, width, config.channels), compiled.out_info
+  reference = None
+  if torch:
+    torch_models = bench.torch_references()
+    upscale = torch_models.TiledUpscale(config, np.asarray(lr), tile, overlap)
+    for _ in range(warmup):
+      upscale()
+    reference = _interleaved(lambda: compiled(variables, lr), upscale, steps)
+    reference.update(threads=torch_models.torch.get_num_threads(),
+                     params=torch_models.param_count(upscale.model))
   memory = compiled.memory_analysis()
   xla_bytes = (memory.argument_size_in_bytes + memory.output_size_in_bytes
                + memory.temp_size_in_bytes) if memory else None
@@ -160,11 +192,12 @@ def measure_tiled(config, variables, predict, out_size: tuple[int, int], tile: i
           "seconds_per_image": 1 / rate, "output_megapixels": megapixels,
           "megapixels_per_s": rate * megapixels,
           "peak_memory_bytes": bench.peak_memory(),
-          "xla_memory_bytes": xla_bytes}
+          "xla_memory_bytes": xla_bytes, "torch": reference}
 
 
 def measure(config, variables=None, set_names=None, out_size="3840x2160", tile=None,
-            tile_overlap=None, batch=None, steps=3, warmup=1, parts=PARTS) -> dict:
+            tile_overlap=None, batch=None, steps=3, warmup=1, parts=PARTS,
+            torch: bool = False) -> dict:
   """Everything for one model; bad inputs raise InputError (or DataError for the sets) before
   anything compiles. variables: None for random-init parameters."""
   bad = set(parts) - set(PARTS)
@@ -182,6 +215,13 @@ def measure(config, variables=None, set_names=None, out_size="3840x2160", tile=N
     raise InputError(f"--batch={batch}: must be > 0")
   if steps < 1 or warmup < 0:
     raise InputError(f"--steps={steps}, --warmup={warmup}: need steps > 0 and warmup >= 0")
+  if torch:  # before anything compiles: the extra and a reference of this model
+    if "tiled" not in parts:
+      raise InputError("--torch times tiled inference: add tiled to --parts")
+    try:
+      bench.torch_references().check_config(config)
+    except ValueError as e:
+      raise InputError(f"--torch: {e}") from e
   specs = _choose_sets(config, set_names)
   sets = {}
   if "eval" in parts:  # bad data fails here, before anything compiles
@@ -199,7 +239,7 @@ def measure(config, variables=None, set_names=None, out_size="3840x2160", tile=N
   # Tiled first: the device's peak memory then is that of one tiled image (and the weights).
   if "tiled" in parts:
     result["tiled"] = measure_tiled(config, variables, predict, size, tile, tile_overlap,
-                                    steps, warmup)
+                                    steps, warmup, torch)
   if "eval" in parts:
     result["eval"] = measure_eval(config, sets, variables, predict, batch)
   return result
@@ -226,6 +266,11 @@ def _summary(r: dict) -> str:
               f"    compile {t['compile_s']:.1f} s, {t['seconds_per_image']:.3g} s/image, "
               f"{t['megapixels_per_s']:.3g} output MP/s, peak mem "
               f"{'-' if peak is None else f'{peak / 2**30:.2f} GiB'}"]
+    if t.get("torch"):
+      p = t["torch"]
+      lines.append(f"    interleaved, median of {p['rounds']}: JAX {p['jax_seconds_per_image']:.3g} "
+                   f"s/image, PyTorch eager fp32 ({p['threads']} threads) "
+                   f"{p['seconds_per_image']:.3g} s/image → JAX/torch {p['jax_over_torch']:.2f}")
   return "\n".join(lines)
 
 
@@ -244,6 +289,7 @@ def define_flags():
   flags.DEFINE_integer("steps", 3, "Timed tiled-inference calls.")
   flags.DEFINE_integer("warmup", 1, "Untimed tiled-inference calls after the compile.")
   flags.DEFINE_list("parts", list(PARTS), "What to measure: eval, tiled.")
+  flags.DEFINE_bool("torch", False, "Also time PyTorch eager on the same tiles (sr_jax[bench]).")
   flags.DEFINE_string("json", None, "Write the full result here.")
 
 
@@ -259,7 +305,8 @@ def main(argv):
     config, variables, step = FLAGS.config, None, None
     config_lib.validate(config)
   result = measure(config, variables, FLAGS.sets, FLAGS.out_size, FLAGS.tile,
-                   FLAGS.tile_overlap, FLAGS.batch, FLAGS.steps, FLAGS.warmup, FLAGS.parts)
+                   FLAGS.tile_overlap, FLAGS.batch, FLAGS.steps, FLAGS.warmup, FLAGS.parts,
+                   FLAGS.torch)
   env = bench.environment()
   env["device_kind"] = env.pop("device")
   result.update(env)

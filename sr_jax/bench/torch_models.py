@@ -1,4 +1,5 @@
-"""PyTorch references of EDSR, RRDBNet and SwinIR and their training step, for `--torch`.
+"""PyTorch references of EDSR, RRDBNet and SwinIR, their training step and tiled upscaling, for
+`--torch` (sr_jax.bench, sr_jax.bench.inference).
 
 Plain modules after BasicSR's architectures, laid out exactly as the Flax models (parameter counts
 are equal, which the tests check), and BasicSR's step: L1, Adam, the EMA when the config has one.
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from sr_jax.metrics import predictors
 from sr_jax.models.common import DIV2K_RGB_MEAN, upsample_factors
 
 VARIANTS = ("fp32", "bf16", "compile")
@@ -308,6 +310,36 @@ class Step:
             # JAX's default precision runs fp32 convs and matmuls as TF32 on Ampere and newer.
             "tf32": {"cudnn": torch.backends.cudnn.allow_tf32,
                      "matmul": torch.backends.cuda.matmul.allow_tf32}}
+
+
+class TiledUpscale:
+  """`predictors.tiled` in PyTorch eager, float32, without autograd: the reference's random-init
+  model on the same tiles with the same blend weights, uint8 (1, h, w, c) in and out, as
+  sr_jax.bench.inference times JAX's. Call it to upscale `lr` once."""
+
+  def __init__(self, config, lr: np.ndarray, tile: int, overlap: int):
+    torch.manual_seed(config.seed)
+    self.model, self.scale = build(config).eval(), config.scale
+    self.lr = torch.from_numpy(np.array(lr)).permute(0, 3, 1, 2).contiguous()
+    _, _, h, w = self.lr.shape
+    self.th, self.tw = min(tile, h), min(tile, w)
+    self.ys, self.wy = predictors.blend_weights(h, self.th, overlap, self.scale)
+    self.xs, self.wx = predictors.blend_weights(w, self.tw, overlap, self.scale)
+
+  def __call__(self) -> torch.Tensor:
+    s = self.scale
+    with torch.no_grad():
+      x = self.lr.float() / 255.0
+      n, _, h, w = x.shape
+      out = None
+      for y, row in zip(self.ys, self.wy):
+        for x0, col in zip(self.xs, self.wx):
+          sr = self.model(x[:, :, y:y + self.th, x0:x0 + self.tw])
+          if out is None:
+            out = torch.zeros(n, sr.shape[1], h * s, w * s)
+          weight = torch.from_numpy(np.outer(row, col))
+          out[:, :, y * s:(y + self.th) * s, x0 * s:(x0 + self.tw) * s] += sr * weight
+      return (out.clamp(0, 1) * 255).round().to(torch.uint8)
 
 
 def warmed_up(config, variant: str, warmup: int) -> tuple[Step, float]:

@@ -79,3 +79,27 @@ def test_bad_inputs_name_their_flag(kwargs, flag):
   config = config_lib.load_recipe(REPO / "configs" / "rrdbnet.py", "x4")
   with pytest.raises(inference.InputError, match=f"^{flag}"):
     inference.measure(config, **kwargs)
+
+
+@pytest.mark.torch
+def test_torch_times_the_same_tiles_interleaved(tmp_path, run_cli):
+  pytest.importorskip("torch", reason="[ci-step:torch] needs PyTorch")
+  out = tmp_path / "tiled.json"
+  proc = run_cli("sr_jax.bench.inference", *TINY, "--parts=tiled", "--out_size=64x48",
+                 "--tile=8", "--tile_overlap=2", "--steps=3", "--warmup=1", "--torch",
+                 f"--json={out}")
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  r = json.loads(out.read_text())
+  t = r["tiled"]["torch"]
+  assert t["rounds"] == 3 and len(t["jax_seconds"]) == len(t["torch_seconds"]) == 3
+  assert t["seconds_per_image"] == sorted(t["torch_seconds"])[1]  # the median of 3
+  assert t["jax_over_torch"] == pytest.approx(t["seconds_per_image"] / t["jax_seconds_per_image"])
+  assert t["params"] == r["params"] and t["threads"] >= 1
+  assert "JAX/torch" in proc.stdout
+
+
+def test_torch_without_tiled_is_one_line(run_cli):
+  proc = run_cli("sr_jax.bench.inference", *TINY, "--parts=eval", "--torch")
+  assert proc.returncode == 1
+  assert proc.stderr.strip().splitlines()[-1] == (
+      "error: --torch times tiled inference: add tiled to --parts")

@@ -87,3 +87,25 @@ def test_steps_without_a_reference_are_refused():
   c.model.name = "rcan"
   with pytest.raises(ValueError, match="no PyTorch reference"):
     torch_models.check_config(c)
+
+
+def test_tiled_upscale_is_predictors_tiled_in_pytorch():
+  """Same tiles, same blend weights, same network (the Flax weights copied): the same uint8
+  image, up to float32 rounding flipping a value that sits at a half level."""
+  from sr_jax import inference  # pylint: disable=g-import-not-at-top
+  from sr_jax.metrics import image_quality, predictors  # pylint: disable=g-import-not-at-top
+  config = _small(rrdbnet, "x4")
+  model = models.from_config(config)
+  lr = np.random.default_rng(1).integers(0, 256, (1, 20, 18, 3), np.uint8)
+  variables = model.init(jax.random.key(0), lr[:, :8, :8] / np.float32(255))
+  upscale = torch_models.TiledUpscale(config, lr, tile=8, overlap=2)
+  convs = [m for m in upscale.model.modules() if isinstance(m, torch.nn.Conv2d)]
+  with torch.no_grad():
+    for conv, (kernel, bias) in zip(convs, _flax_convs(variables["params"])):
+      conv.weight.copy_(torch.tensor(np.asarray(kernel).transpose(3, 2, 0, 1)))
+      conv.bias.copy_(torch.tensor(np.asarray(bias)))
+  got = upscale().permute(0, 2, 3, 1).numpy().astype(int)
+  tiled = predictors.tiled(inference.predict_fn(model), 4, 8, 2)
+  want = np.asarray(image_quality.quantize(tiled(variables, lr / np.float32(255)))).astype(int)
+  assert got.shape == want.shape == (1, 80, 72, 3)
+  assert np.abs(got - want).max() <= 1 and (got == want).mean() > 0.99
