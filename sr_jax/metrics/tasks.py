@@ -1,16 +1,17 @@
 """Task-based evaluation: does a recognition model see in the SR image what it sees in HR?
 
-Benchmark sets carry no labels, so the score is agreement with the same model on the HR image
-(the protocol of task-driven SR studies that report "accuracy relative to HR"): per image,
-`task_top1` is 1 when the SR image's top class is the HR image's, `task_top5` when the HR
-image's top class is among the SR image's five highest; a set's means are the agreement rates.
+Benchmark sets carry no labels, so the score is agreement with the same model on the HR image:
+per image, `task_top1` is 1 when the SR image's top class is the HR image's, `task_top5` when
+the HR image's top class is among the SR image's five highest; a set's means are the agreement
+rates.
 Evaluate the bicubic baseline beside a model for the floor. A task is one registry entry: a
 name → a function of the weights file (None: its default path) returning a `Task`.
 
 - imagenet_vgg19: torchvision's VGG19 ImageNet classifier (`models.vgg.VGGClassifier`), each
   image seen as torchvision's ImageNet evaluation transform sees it: shorter side resized to 256
   (PIL bilinear), the centre 224×224, ImageNet mean/std. Weights: imagenet_vgg19.npz in the
-  sr_jax cache, from `python -m sr_jax.tools.vgg --fetch --classifier` or `--convert=FILE`.
+  sr_jax cache, from `python -m sr_jax.tools.vgg --fetch --classifier` (or `--classifier
+  --convert=FILE` with torchvision's vgg19-dcbb9e9d.pth).
 """
 import dataclasses
 from typing import Callable
