@@ -138,13 +138,12 @@ def measure_eval(config, sets: dict[str, list[benchmark.Sample]], variables, pre
 
 
 def _interleaved(jax_call, torch_call, rounds: int) -> dict:
-  """Seconds of one JAX call, then one PyTorch call, `rounds` times: medians and the load."""
-  load_before, times = os.getloadavg(), {"jax": [], "torch": []}
-  for _ in range(rounds):
-    for name, call in (("jax", lambda: jax.block_until_ready(jax_call())), ("torch", torch_call)):
-      t0 = time.perf_counter()
-      call()
-      times[name].append(time.perf_counter() - t0)
+  """Seconds of one JAX call, then one PyTorch call, `rounds` times (`bench.interleaved`):
+  medians and the load."""
+  load_before = os.getloadavg()
+  rates = bench.interleaved({"jax": lambda n: bench.timed(jax_call, n, 0),
+                             "torch": lambda n: bench.timed(torch_call, n, 0)}, 1, rounds)
+  times = {name: [1 / r for r in rs] for name, rs in rates.items()}
   jax_s, torch_s = (statistics.median(times[k]) for k in ("jax", "torch"))
   return {"rounds": rounds, "jax_seconds_per_image": jax_s, "seconds_per_image": torch_s,
           "jax_over_torch": torch_s / jax_s, "jax_seconds": times["jax"],

@@ -14,6 +14,7 @@ name → a function of the weights file (None: its default path) returning a `Ta
   --convert=FILE` with torchvision's vgg19-dcbb9e9d.pth).
 """
 import dataclasses
+import hashlib
 from typing import Callable
 
 import jax
@@ -30,6 +31,14 @@ class Task:
   """A recognition model that judges SR output: `logits(image)` of a uint8 (h, w, 3) RGB image."""
   name: str
   logits: Callable[[np.ndarray], np.ndarray]
+  _references: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+  def reference(self, hr: np.ndarray) -> np.ndarray:
+    """The HR image's logits, computed once however many methods are compared against it."""
+    key = (hr.shape, hashlib.sha1(np.ascontiguousarray(hr).tobytes()).hexdigest())
+    if key not in self._references:
+      self._references[key] = self.logits(hr)
+    return self._references[key]
 
 
 TASKS: dict[str, Callable[[str | None], Task]] = {}
@@ -78,7 +87,7 @@ def add_scores(result: dict, samples, srs: dict, task: Task) -> dict:
   image row of one set's `result`, and the rates to its mean."""
   by_name = {s.name: s for s in samples}
   for row in result["images"]:
-    row.update(agreement(task.logits(srs[row["name"]]), task.logits(by_name[row["name"]].hr)))
+    row.update(agreement(task.logits(srs[row["name"]]), task.reference(by_name[row["name"]].hr)))
   for key in ("task_top1", f"task_top{TOP_K}"):
     result["mean"][key] = float(np.mean([row[key] for row in result["images"]]))
   return result

@@ -23,11 +23,11 @@ import re
 from typing import Any
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
+from sr_jax.data.degradations import area_matrix
 from sr_jax.models.common import Conv
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -84,17 +84,6 @@ class VGG(nn.Module):
     return feats
 
 
-def adaptive_avg_pool(x: jnp.ndarray, size: int) -> jnp.ndarray:
-  """PyTorch's AdaptiveAvgPool2d(size) on NHWC: output cell i averages input rows
-  floor(i·H/size) .. ceil((i+1)·H/size) - 1, and likewise for columns."""
-  def pool(x, axis):
-    n = x.shape[axis]
-    cells = [jnp.mean(jax.lax.slice_in_dim(x, i * n // size, -(-(i + 1) * n // size), axis=axis),
-                      axis=axis, keepdims=True) for i in range(size)]
-    return jnp.concatenate(cells, axis=axis)
-  return pool(pool(x, 1), 2)
-
-
 class VGGClassifier(nn.Module):
   """torchvision's `vgg{16,19}()` in eval mode: `features` (a `VGG` to pool5), 7×7 adaptive
   average pool, flatten in PyTorch's (C, H, W) order, fc6 → ReLU → fc7 → ReLU → fc8 logits
@@ -109,7 +98,10 @@ class VGGClassifier(nn.Module):
   @nn.compact
   def __call__(self, x) -> jnp.ndarray:
     x = VGG(self.depth, "pool5", self.width, self.mean, self.std, name="features")(x)["pool5"]
-    x = adaptive_avg_pool(x, 7).transpose(0, 3, 1, 2).reshape(x.shape[0], -1)
+    # AdaptiveAvgPool2d(7): torch's adaptive average pooling is its 'area' resize.
+    rows, cols = (area_matrix(n, 7).astype(np.float32) for n in x.shape[1:3])
+    x = jnp.einsum("oh,pw,nhwc->nopc", rows, cols, x, precision="highest")
+    x = x.transpose(0, 3, 1, 2).reshape(x.shape[0], -1)
     x = nn.relu(nn.Dense(self.hidden, name="fc6")(x))
     x = nn.relu(nn.Dense(self.hidden, name="fc7")(x))
     return nn.Dense(self.classes, name="fc8")(x)
@@ -187,18 +179,24 @@ def split_flat(flat: dict[str, np.ndarray]) -> tuple[dict, dict[str, np.ndarray]
   return traverse_util.unflatten_dict(params, sep="/"), extra
 
 
+def _read(path: pathlib.Path, what: str, hint: str) -> tuple[dict, dict]:
+  """(nested params, {'mean', 'std'} as tuples) of a converted .npz; a missing file raises one
+  line naming it and the command that makes it."""
+  if not path.exists():
+    raise FileNotFoundError(f"{what} not found at {path}; make them with: {hint}")
+  with np.load(path) as data:
+    params, extra = split_flat(dict(data))
+  return params, {k: tuple(float(v) for v in extra[k]) for k in ("mean", "std")}
+
+
 def load_vgg(path: str | os.PathLike | None = None, last: str = "conv5_4",
              dtype: Any = jnp.float32) -> tuple[VGG, dict]:
   """(module, {'params': ...}) from a converted .npz; depth and width come from the file."""
-  path = pathlib.Path(path) if path is not None else default_path()
-  if not path.exists():
-    raise FileNotFoundError(f"VGG weights not found at {path}; make them with: {FETCH_HINT}")
-  with np.load(path) as data:
-    params, extra = split_flat(dict(data))
+  params, norm = _read(pathlib.Path(path) if path is not None else default_path(),
+                       "VGG weights", FETCH_HINT)
   depth = 19 if "conv5_4" in params else 16
-  model = VGG(depth=depth, last=last, width=params["conv1_1"]["kernel"].shape[-1],
-              mean=tuple(float(v) for v in extra["mean"]),
-              std=tuple(float(v) for v in extra["std"]), dtype=dtype)
+  model = VGG(depth=depth, last=last, width=params["conv1_1"]["kernel"].shape[-1], dtype=dtype,
+              **norm)
   return model, {"params": params}
 
 
@@ -206,18 +204,12 @@ def load_classifier(path: str | os.PathLike | None = None) -> tuple[VGGClassifie
   """(module, {'params': ...}) from a `classifier_from_torchvision` .npz; depth, width, hidden
   size and classes come from the file."""
   path = pathlib.Path(path) if path is not None else classifier_path()
-  if not path.exists():
-    raise FileNotFoundError(f"VGG19 classifier weights not found at {path}; make them with: "
-                            f"{CLASSIFIER_HINT}")
-  with np.load(path) as data:
-    params, extra = split_flat(dict(data))
+  params, norm = _read(path, "VGG19 classifier weights", CLASSIFIER_HINT)
   if "fc8" not in params:
     raise ValueError(f"{path}: no fc6-fc8 layers (a features-only VGG file?); make it with: "
                      f"{CLASSIFIER_HINT}")
   model = VGGClassifier(depth=19 if "conv5_4" in params["features"] else 16,
                         width=params["features"]["conv1_1"]["kernel"].shape[-1],
                         hidden=params["fc6"]["kernel"].shape[-1],
-                        classes=params["fc8"]["kernel"].shape[-1],
-                        mean=tuple(float(v) for v in extra["mean"]),
-                        std=tuple(float(v) for v in extra["std"]))
+                        classes=params["fc8"]["kernel"].shape[-1], **norm)
   return model, {"params": params}
