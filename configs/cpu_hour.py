@@ -15,12 +15,28 @@ Presets:
           are the sweep's axes (model.features, model.num_blocks).
   fsrcnn  FSRCNN (56, 12, 4), the paper's model, on the study's setting.
   espcn   ESPCN (5-3-3, 64/32, tanh), the paper's model, on the study's setting.
+The lightweight designs, each the paper's model on the study's setting (one channel; the
+efficiency claims tested at this scale in docs/study/cpu_hour.md):
+  carn    CARN (3 cascading blocks of 3 residual units, 64 features), the ×3 upsampler only.
+  carn_m  CARN-M: residual-E units (4-group 3×3s), one recursive unit per block, ×3 only.
+  imdn    IMDN (6 information multi-distillation blocks, 64 features, contrast-aware attention).
+  ircnn   IRCNN's dilated 7-layer net (dilations 1-2-3-4-3-2-1, 64 features) on bicubic input.
+  srvgg   SRVGGNetCompact (16 convolutions of 64, PReLU), Real-ESRGAN's compact model.
 Each sweep point sets train.num_steps (and, for edsr, the size); the schedule follows it.
 The sweep's commands and report: docs/study/cpu_hour.md.
 """
 from sr_jax.config import default_config, preset, set_schedule, set_source
 
-PRESETS = ("hour", "edsr", "fsrcnn", "espcn")  # the first is the default
+PRESETS = ("hour", "edsr", "fsrcnn", "espcn", "carn", "carn_m", "imdn", "ircnn", "srvgg")
+LIGHTWEIGHT = {  # preset → the paper's model, as configs/<name>.py builds it
+    "carn": {"name": "carn", "features": 64, "num_blocks": 3, "num_units": 3,
+             "multi_scale": False, "efficient": False, "groups": 1},
+    "carn_m": {"name": "carn_m", "features": 64, "num_blocks": 3, "num_units": 3,
+               "multi_scale": False, "efficient": True, "groups": 4},
+    "imdn": {"name": "imdn", "features": 64, "num_modules": 6},
+    "ircnn": {"name": "ircnn", "features": 64, "dilations": (1, 2, 3, 4, 3, 2, 1)},
+    "srvgg": {"name": "srvgg_compact", "features": 64, "num_conv": 16, "activation": "prelu"},
+}
 
 
 def get_config(arg=None):
@@ -56,6 +72,8 @@ def get_config(arg=None):
       c.train.num_steps = 15_500
       c.train.eval_every = 1_000
       c.train.checkpoint_every = 1_000
+  elif name in LIGHTWEIGHT:
+    c.model.update(LIGHTWEIGHT[name])
   elif name == "fsrcnn":
     c.model.name = "fsrcnn"
     c.model.d, c.model.s, c.model.m = 56, 12, 4

@@ -80,3 +80,15 @@ def test_dilated_same_padding_skips_the_taps_on_padding():
   assert flops.count(conv, x, kernel) == 2 * n * c * taps
   grads = jax.grad(lambda kernel, x: conv(x, kernel).sum(), argnums=(0, 1))
   assert flops.count(grads, kernel, x) == 3 * 2 * n * c * taps
+
+
+def test_a_grouped_conv_run_per_group_on_cpu_counts_as_one_grouped_conv():
+  from sr_jax.ops import conv as conv_ops  # pylint: disable=g-import-not-at-top
+  x, kernel = jnp.ones((2, 13, 11, 8)), jnp.ones((3, 3, 2, 12))
+  ours = lambda x, w: conv_ops.conv_general_dilated(
+      x, w, (1, 1), "SAME", rhs_dilation=(2, 2), feature_group_count=4,
+      dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  reference = _grouped_conv(4, 2, padding=((2, 2), (2, 2)))
+  assert flops.count(ours, x, kernel) == flops.count(reference, x, kernel) > 0
+  grads = lambda f: jax.grad(lambda w, x: f(x, w).sum(), argnums=(0, 1))
+  assert flops.count(grads(ours), kernel, x) == flops.count(grads(reference), kernel, x)

@@ -1,4 +1,5 @@
-"""ops.conv: a pointwise convolution is a matrix product; everything else is lax's convolution."""
+"""ops.conv: a pointwise convolution is a matrix product, a grouped one on CPU one convolution
+per group; everything else is lax's convolution."""
 import jax
 import jax.numpy as jnp
 import flax.linen as nn
@@ -41,15 +42,50 @@ def test_pointwise_is_a_dot_equal_to_the_convolution_with_equal_gradients(paddin
 @pytest.mark.parametrize("kernel, kwargs", [
     ((3, 3, 6, 4), {}),
     ((1, 1, 6, 4), {"window_strides": (2, 2)}),
-    ((1, 1, 3, 4), {"feature_group_count": 2}),
+    ((3, 3, 3, 4), {"feature_group_count": 2, "window_strides": (2, 2)}),
     ((1, 1, 6, 4), {"padding": ((1, 1), (0, 0))}),
     ((1, 1, 6, 4), {"lhs_dilation": (2, 2), "padding": ((0, 0), (0, 0))}),
-], ids=["3x3", "strided", "grouped", "padded", "dilated-input"])
+], ids=["3x3", "strided", "grouped-strided", "padded", "dilated-input"])
 def test_everything_else_is_the_convolution_itself(kernel, kwargs):
   x, w = _pair((2, 5, 7, 6), kernel)
   args = {"window_strides": (1, 1), "padding": "SAME", "dimension_numbers": NHWC, **kwargs}
   ours = lambda x, w: conv.conv_general_dilated(x, w, **args)
   assert "conv_general_dilated" in _primitives(ours, x, w)
+  np.testing.assert_array_equal(ours(x, w), lax.conv_general_dilated(x, w, **args))
+
+
+def _group_counts(fn, *args) -> list[int]:
+  return [eqn.params["feature_group_count"] for eqn in jax.make_jaxpr(fn)(*args).jaxpr.eqns
+          if eqn.primitive.name == "conv_general_dilated"]
+
+
+def _same_with_gradients(ours, ref, x, w, tol):
+  np.testing.assert_allclose(ours(x, w), ref(x, w), rtol=tol, atol=tol)
+  loss = lambda f: lambda x, w: jnp.sum(jnp.sin(f(x, w)))
+  for got, want in zip(jax.grad(loss(ours), (0, 1))(x, w), jax.grad(loss(ref), (0, 1))(x, w)):
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("kernel, kwargs", [
+    ((3, 3, 2, 8), {"padding": "SAME"}),
+    ((3, 3, 2, 8), {"padding": "VALID", "rhs_dilation": (2, 2)}),
+    ((1, 1, 2, 8), {"padding": "SAME"}),
+], ids=["3x3", "dilated-valid", "1x1"])
+def test_grouped_runs_one_convolution_per_group_on_cpu(kernel, kwargs):
+  x, w = _pair((2, 9, 10, 8), kernel)
+  args = {"window_strides": (1, 1), "dimension_numbers": NHWC, "feature_group_count": 4,
+          **kwargs}
+  ours = lambda x, w: conv.conv_general_dilated(x, w, **args)
+  assert _group_counts(ours, x, w) == ([1] * 4 if kernel[0] == 3 else [])  # 1×1: four dots
+  _same_with_gradients(ours, lambda x, w: lax.conv_general_dilated(x, w, **args), x, w, 1e-4)
+
+
+def test_depthwise_stays_the_convolution_itself():
+  x, w = _pair((2, 9, 10, 6), (3, 3, 1, 6))
+  args = {"window_strides": (1, 1), "padding": "SAME", "dimension_numbers": NHWC,
+          "feature_group_count": 6}
+  ours = lambda x, w: conv.conv_general_dilated(x, w, **args)
+  assert _group_counts(ours, x, w) == [6]
   np.testing.assert_array_equal(ours(x, w), lax.conv_general_dilated(x, w, **args))
 
 
