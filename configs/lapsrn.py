@@ -8,6 +8,9 @@ Charbonnier loss (ε = 1e-3) at every level, summed over each level's pixels
 (losses.pixel_reduction='sum'); SGD momentum 0.9, weight decay 5e-4, lr 1e-5
 halved every 50 epochs (5k steps) down to the floor 1e-6; no weight averaging. Not expressible
 here: getBatch_LapSRN.m's random rescaling of each image by 0.5–1.0 before cropping.
+LapSRN trains every level from the start; a curriculum (×2 first, later levels added or faded
+in) is `--config.curriculum.level_steps=(STEP,...) [--config.curriculum.blend_steps=N]`
+(sr_jax.losses.curriculum; compared at CPU scale in docs/study/curriculum.md).
 """
 from sr_jax.config import default_config, preset
 

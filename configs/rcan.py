@@ -28,6 +28,9 @@ def get_config(arg=None):
   c.train.loss = "l1"
   c.train.num_steps = 1_000_000
   c.optim.name = "adam"
+  # The reference's ε 1e-8 on its 0-255 loss: the loss here is on [0, 1], its gradients 1/255 of
+  # the reference's, and Adam with ε/255 then takes the same steps (tests/train/test_optim.py).
+  c.optim.eps = 1e-8 / 255
   c.optim.learning_rate = 1e-4
   c.optim.schedule = "multistep"
   c.optim.milestones = (200_000, 400_000, 600_000, 800_000)

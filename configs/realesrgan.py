@@ -24,6 +24,21 @@ for them in xinntao/Real-ESRGAN#611, #773 and #488, with no official file in rep
 data or degradation changes (#621): these presets are the closest official files,
 options/train_realesrnet_x4plus.yml ('compact_net') and options/train_realesrgan_x4plus.yml
 ('compact', from a compact_net run via --config.init_from), with network_g swapped.
+
+Kept by choice (docs/realesrgan-degradations.md; sr_jax/data/degradations.py):
+- Every random draw is per sample; the reference draws the resize factor and mode, the noise
+  type, the second blur, the final JPEG/sinc order and the crop position once per batch. One
+  sample's draws are one `sample_params` dict, so the host and device paths apply the same draw;
+  each sample's distribution is the reference's, without the within-batch correlation.
+- Gray Gaussian noise draws a plane per sample (BasicSR: one (h, w) plane for the whole batch),
+  as every other draw is per sample.
+- 'net' makes its USM target after the pool from the 256 GT crop, as Real-ESRGAN's model does;
+  Real-ESRNet's sharpens the 400 GT first and pools that. One train-step hook and one pool of
+  plain uint8 GT serve both stages; the targets differ only near the crop border (USM radius 50),
+  and both degrade the sharpened 400 GT.
+- The pool is global (720) where the reference's is per GPU (180 × 4 GPUs).
+Not checked yet: the device path (data.degradation_device) matches the PyTorch oracles with JAX
+on the CPU (tests/ops/test_realesrgan_reference.py); it has not been run on a GPU.
 """
 import pathlib
 

@@ -22,7 +22,7 @@ VGG19 weights: python -m sr_jax.tools.vgg --fetch (or --config.losses.vgg_weight
 """
 import pathlib
 
-from sr_jax.config import load_recipe, preset, set_schedule, set_source
+from sr_jax.config import default_config, load_recipe, preset, set_schedule, set_source
 
 _VARIANTS = ("srgan_vgg54", "srgan_vgg22", "srgan_mse", "srresnet_mse", "srresnet_vgg22",
              "srresnet_vgg54")
@@ -33,10 +33,11 @@ _VGG = {"vgg22": "relu2_2", "vgg54": "relu5_4"}
 
 def _content(c, loss: str) -> None:
   """SRGAN-P's content losses: pixel MSE, or MSE of VGG19 features rescaled by 1/12.75."""
-  c.train.loss = "mse"
   if loss == "mse":
+    c.train.loss = "mse"
     return
   c.losses.pixel = 0.0
+  c.train.loss = default_config().train.loss  # srresnet.py's 'mse': no pixel term to apply it
   c.losses.perceptual = 1 / 12.75**2
   c.losses.perceptual_layers = {_VGG[loss]: 1.0}
   c.losses.perceptual_criterion = "l2"

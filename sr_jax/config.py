@@ -143,6 +143,12 @@ def default_config() -> ml_collections.ConfigDict:
   c.losses.vgg_weights = ""  # converted VGG19 .npz; '' = sr_jax.models.vgg.default_path()
   c.losses.vgg_random_init = False  # SMOKE TESTS ONLY: random VGG features, meaningless losses
 
+  # Multi-level models (LapSRN): when each pyramid level joins the pixel term
+  # (sr_jax.losses.curriculum). () trains every level from the first step.
+  c.curriculum = ml_collections.ConfigDict()
+  c.curriculum.level_steps = ()  # the step at which each level after the coarsest joins
+  c.curriculum.blend_steps = 0  # > 0: ProSR's fade-in of each level that joins, over these steps
+
   # train.mode='adversarial' (sr_jax.train.modes.adversarial): the discriminator, one of
   # sr_jax.models.discriminators.DISCRIMINATORS, its loss and optimizer.
   c.gan = ml_collections.ConfigDict()
@@ -299,6 +305,7 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
 
   validate_optim(c, "optim")
   validate_losses(c)
+  validate_curriculum(c)
   from sr_jax.train import modes  # pylint: disable=g-import-not-at-top  (modes use these helpers)
   one_of(c, "train.mode", modes.MODES)
   modes.get(c.train.mode).validate(c)
@@ -316,7 +323,9 @@ def validate(c: ml_collections.ConfigDict, num_devices: int = 1) -> None:
 
 
 def _optim_keys(prefix: str, acts):
+  adam = lambda c: acts(c) and _get(c, prefix).name in ("adam", "adamw")
   return (
+      *((f"{prefix}.{key}", adam, "name='adam' or 'adamw'") for key in ("b1", "b2", "eps")),
       (f"{prefix}.momentum", lambda c: acts(c) and _get(c, prefix).name == "sgd", "name='sgd'"),
       (f"{prefix}.milestones", lambda c: acts(c) and _get(c, prefix).schedule == "multistep",
        "schedule='multistep'"),
@@ -346,12 +355,16 @@ _CONDITIONAL = (
      "data.source='folder' or 'skimage'"),
     ("degradation", lambda c: c.data.degradation == "realesrgan", "data.degradation='realesrgan'"),
     *_optim_keys("optim", lambda c: True),
+    ("train.loss", lambda c: bool(c.losses.pixel), "losses.pixel > 0"),
+    ("losses.pixel_reduction", lambda c: bool(c.losses.pixel), "losses.pixel > 0"),
     ("losses.perceptual_layers", lambda c: bool(c.losses.perceptual), "losses.perceptual > 0"),
     ("losses.perceptual_criterion", lambda c: bool(c.losses.perceptual), "losses.perceptual > 0"),
     ("losses.style_layers", lambda c: bool(c.losses.style), "losses.style > 0"),
     ("losses.style_criterion", lambda c: bool(c.losses.style), "losses.style > 0"),
     ("losses.vgg_weights", _FEATURES, "losses.perceptual or losses.style > 0"),
     ("losses.vgg_random_init", _FEATURES, "losses.perceptual or losses.style > 0"),
+    ("curriculum.blend_steps", lambda c: bool(c.curriculum.level_steps),
+     "curriculum.level_steps names the steps levels join at"),
     ("gan", lambda c: c.train.mode == "adversarial", "train.mode='adversarial'"),
     *_optim_keys("gan.optim", lambda c: c.train.mode == "adversarial"),
     ("distill", lambda c: c.train.mode == "distill", "train.mode='distill'"),
@@ -375,8 +388,9 @@ def validate_no_dead_keys(c: ml_collections.ConfigDict) -> None:
   for key, acts, when in _CONDITIONAL:
     if not acts(c) and _plain(_get(c, key)) != _plain(_get(defaults, key)):
       section = isinstance(_get(c, key), ml_collections.ConfigDict)
-      if section:  # name the first key of the section that was changed
-        changed = [k for k, v in _get(c, key).items() if _plain(v) != _plain(_get(defaults, key)[k])]
+      if section:  # name the first key of the section that was changed (or added)
+        default = _plain(_get(defaults, key))
+        changed = [k for k, v in _get(c, key).items() if _plain(v) != default.get(k)]
         key = f"{key}.{changed[0]}"
       fail(key, f"has no effect unless {when}")
 
@@ -413,6 +427,29 @@ def validate_losses(c: ml_collections.ConfigDict) -> None:
       if name not in known:
         fail(f"losses.{term}_layers.{name}", f"is not a VGG19 layer; known: {', '.join(known)}")
       positive(c, f"losses.{term}_layers.{name}", allow_zero=True)
+
+
+def validate_curriculum(c: ml_collections.ConfigDict) -> None:
+  """A curriculum names one step per level after the coarsest, increasing and within the run; it
+  schedules the pixel term of supervised training (other terms see the final level throughout)."""
+  positive(c, "curriculum.blend_steps", allow_zero=True)
+  steps = tuple(c.curriculum.level_steps)
+  if not steps:
+    return
+  levels = models.output_levels(models.from_config(c))
+  if len(steps) != levels - 1:
+    fail("curriculum.level_steps", f"names {len(steps)} steps, but {c.model.name} ×{c.scale} has "
+         f"{levels} output level{'s' * (levels != 1)}: one step per level after the coarsest")
+  if list(steps) != sorted(steps) or steps[0] < 0 or steps[-1] >= c.train.num_steps:
+    fail("curriculum.level_steps", f"must be increasing steps in [0, train.num_steps="
+         f"{c.train.num_steps}), got {steps}")
+  if c.train.mode != "supervised":
+    fail("curriculum.level_steps", f"schedules supervised training's pixel term; train.mode is "
+         f"{c.train.mode!r}")
+  for term in ("perceptual", "style", "tv"):
+    if c.losses[term]:
+      fail("curriculum.level_steps", f"schedules the pixel term alone, but losses.{term} > 0 "
+           "acts on the final level from the first step")
 
 
 def validate_model(c: ml_collections.ConfigDict) -> None:

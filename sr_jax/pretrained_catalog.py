@@ -38,9 +38,7 @@ in the state_dict, which a converter skips). Every network here takes RGB.
 interpolated tensor by tensor.
 """
 import dataclasses
-import os
 import re
-import urllib.parse
 from typing import Any
 
 ARCHS = ("rrdbnet", "srvgg_compact", "edsr", "rcan", "swinir", "msrresnet")
@@ -456,31 +454,3 @@ def get(name: str) -> Release:
     return RELEASES[name]
   except KeyError:
     raise KeyError(f"no pretrained release {name!r}; known: {', '.join(RELEASES)}") from None
-
-
-def problems() -> list[str]:
-  """Inconsistencies in the tables above ([] when there are none)."""
-  out = []
-  for name, r in RELEASES.items():
-    if r.url and os.path.basename(urllib.parse.urlparse(r.url).path) != r.filename:
-      out.append(f"{name}: url does not end in {r.filename}")
-    if not r.url and not r.note:
-      out.append(f"{name}: no url and no note saying where the file is")
-    if r.sha256_prefix and (f"-{r.sha256_prefix}." not in r.filename
-                            or (r.sha256 and not r.sha256.startswith(r.sha256_prefix))):
-      out.append(f"{name}: sha256_prefix {r.sha256_prefix} disagrees with the name or digest")
-    if r.sha256 and not re.fullmatch(r"[0-9a-f]{64}", r.sha256):
-      out.append(f"{name}: sha256 is not 64 hex digits")
-    if r.arch not in ARCHS:
-      out.append(f"{name}: arch {r.arch!r} not in {ARCHS}")
-    if r.key not in ("params_ema", "params", ""):
-      out.append(f"{name}: key {r.key!r}")
-    if r.hparams.get("scale") != r.scale:
-      out.append(f"{name}: hparams scale {r.hparams.get('scale')} != scale {r.scale}")
-  for name, pair in DENOISE.items():
-    a, b = RELEASES.get(pair.strong), RELEASES.get(pair.weak)
-    if a is None or b is None:
-      out.append(f"DENOISE[{name}]: unknown release")
-    elif a.arch != b.arch or a.hparams != b.hparams or {a.key, b.key} != {pair.key}:
-      out.append(f"DENOISE[{name}]: {pair.strong} and {pair.weak} differ in arch, hparams or key")
-  return out

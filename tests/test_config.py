@@ -140,3 +140,21 @@ def _assert_rejected(c, key, value, message):
   node[field] = value
   with pytest.raises(config_lib.ConfigError, match=message):
     config_lib.validate(c)
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"optim.name": "sgd", "optim.b2": 0.99},
+     "config.optim.b2: has no effect unless name='adam' or 'adamw'"),
+    ({"losses.pixel": 0.0, "losses.tv": 1.0, "train.loss": "mse"},
+     "config.train.loss: has no effect unless losses.pixel > 0"),
+    ({"losses.pixel": 0.0, "losses.tv": 1.0, "losses.pixel_reduction": "sum"},
+     "config.losses.pixel_reduction: has no effect unless losses.pixel > 0"),
+    # a layer the default section lacks, while the term is off: named, not a KeyError
+    ({"losses.perceptual_layers": {"conv2_2": 1.0}},
+     "config.losses.perceptual_layers.conv2_2: has no effect unless losses.perceptual > 0"),
+])
+def test_a_key_that_cannot_act_is_one_line_naming_it(change, message):
+  c = config_lib.default_config()
+  c.update_from_flattened_dict(change)
+  with pytest.raises(config_lib.ConfigError, match=message.replace("(", r"\(")):
+    config_lib.validate(c)

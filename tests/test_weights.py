@@ -4,8 +4,10 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+import urllib.parse
 
 import jax
 import numpy as np
@@ -281,3 +283,32 @@ def test_upscale_with_weights_writes_the_models_image(tmp_path, monkeypatch, run
   assert got.shape == (48, 40, 3) and np.abs(got.astype(int) - expected).max() <= 1
   assert json.loads((tmp_path / "cache" / "weights" / generator.card["sha256"] /
                      "model_card.json").read_text())["architecture"] == "srvgg_compact"
+
+
+def test_the_release_table_is_consistent():
+  """Each release's URL ends in its file name, its digest prefix is in the name and agrees with
+  the digest, its architecture and key are known, and denoise pairs share one architecture."""
+  problems = []
+  for name, r in pretrained_catalog.RELEASES.items():
+    if r.url and os.path.basename(urllib.parse.urlparse(r.url).path) != r.filename:
+      problems.append(f"{name}: url does not end in {r.filename}")
+    if not r.url and not r.note:
+      problems.append(f"{name}: no url and no note saying where the file is")
+    if r.sha256_prefix and (f"-{r.sha256_prefix}." not in r.filename
+                            or (r.sha256 and not r.sha256.startswith(r.sha256_prefix))):
+      problems.append(f"{name}: sha256_prefix {r.sha256_prefix} disagrees with the name or digest")
+    if r.sha256 and not re.fullmatch(r"[0-9a-f]{64}", r.sha256):
+      problems.append(f"{name}: sha256 is not 64 hex digits")
+    if r.arch not in pretrained_catalog.ARCHS:
+      problems.append(f"{name}: arch {r.arch!r}")
+    if r.key not in ("params_ema", "params", ""):
+      problems.append(f"{name}: key {r.key!r}")
+    if r.hparams.get("scale") != r.scale:
+      problems.append(f"{name}: hparams scale {r.hparams.get('scale')} != scale {r.scale}")
+  for name, pair in pretrained_catalog.DENOISE.items():
+    a, b = pretrained_catalog.RELEASES.get(pair.strong), pretrained_catalog.RELEASES.get(pair.weak)
+    if a is None or b is None:
+      problems.append(f"DENOISE[{name}]: unknown release")
+    elif a.arch != b.arch or a.hparams != b.hparams or {a.key, b.key} != {pair.key}:
+      problems.append(f"DENOISE[{name}]: {pair.strong} and {pair.weak} differ")
+  assert not problems

@@ -21,7 +21,7 @@ from sr_jax import extras
 from sr_jax import inference as inference_lib  # not sr_jax.bench.inference
 from sr_jax.bench import flops
 from sr_jax.data import pipeline
-from sr_jax.train import checkpoint, sharding, trainer
+from sr_jax.train import checkpoint, sharding
 
 DATA_MODES = ("random", "real")
 RESULTS_HEADER = (
@@ -98,6 +98,8 @@ def measure(config, steps: int, warmup: int, data_modes=DATA_MODES, torch_varian
   same rounds, interleaved with JAX's random-input step, and each ratio is the ratio of medians.
   The load average is recorded before and after."""
   load_before = os.getloadavg()
+  from sr_jax.train import trainer  # pylint: disable=g-import-not-at-top  (only this benchmark
+  # builds a training run: flops, inference and zoo import this package without the trainer)
   run = trainer.setup(config)
   abstract_state = checkpoint.abstract_like(run.state)
   t0 = time.perf_counter()

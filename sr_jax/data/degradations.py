@@ -482,11 +482,6 @@ def apply_cpu(hr: np.ndarray, params: dict, jpeg: str = "diffjpeg", rng=None) ->
   return quantize_lr(x)
 
 
-def degrade(hr: np.ndarray, cfg, scale: int, rng: np.random.Generator) -> np.ndarray:
-  """sample_params + apply_cpu: one random Real-ESRGAN LR for a whole uint8 HR image."""
-  return apply_cpu(hr, sample_params(rng, cfg, hr.shape, scale), cfg.jpeg)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Real-ESRGAN's cropping: crop or pad each GT to crop_pad_size, degrade it whole, then a paired crop.
 
@@ -537,23 +532,3 @@ class Pool(NamedTuple):
   lr: np.ndarray
   hr: np.ndarray
   filled: np.ndarray
-
-
-def init_pool(size: int, lr_shape, hr_shape, dtype=np.float32) -> Pool:
-  return Pool(np.zeros((size, *lr_shape), dtype), np.zeros((size, *hr_shape), dtype), np.int32(0))
-
-
-def pool_exchange(pool: Pool, batch_lr, batch_hr, rng: np.random.Generator):
-  """NumPy: (new pool, out_lr, out_hr). Filling: store the batch and pass it through; full: shuffle the
-  pool, hand out its first len(batch) pairs and put the batch in their place. The JAX twin with
-  jax.random is `sr_jax.ops.degradations_jax.pool_exchange`."""
-  b = len(batch_lr)
-  if pool.filled < len(pool.lr):
-    lr, hr = pool.lr.copy(), pool.hr.copy()
-    lr[pool.filled:pool.filled + b], hr[pool.filled:pool.filled + b] = batch_lr, batch_hr
-    return Pool(lr, hr, np.int32(pool.filled + b)), batch_lr, batch_hr
-  perm = rng.permutation(len(pool.lr))
-  lr, hr = pool.lr[perm], pool.hr[perm]
-  out_lr, out_hr = lr[:b].copy(), hr[:b].copy()
-  lr[:b], hr[:b] = batch_lr, batch_hr
-  return Pool(lr, hr, pool.filled), out_lr, out_hr

@@ -4,8 +4,9 @@ Terms: pixel (criterion `config.train.loss`), perceptual and style (VGG19 featur
 weights), tv (total variation of SR); a mode adds its own (the adversarial term, a teacher's).
 Only terms with a non-zero weight are computed; every one is returned, so each can be logged.
 Multi-level models (LapSRN) are trained at every level: the pixel term sums over the levels, each
-against HR bicubic-resized to its size, as LapSRN's own loss; feature and TV terms look at the
-final output. VGG weights are loaded before anything compiles: a missing file fails with the
+against HR bicubic-resized to its size, as LapSRN's own loss, or over the levels
+`config.curriculum` trains at the step (sr_jax.losses.curriculum); feature and TV terms look at
+the final output. VGG weights are loaded before anything compiles: a missing file fails with the
 one line that says how to make it.
 """
 from typing import Callable
@@ -13,7 +14,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from sr_jax.losses import perceptual, pixel
+from sr_jax.losses import curriculum, perceptual, pixel
 from sr_jax.models import vgg
 from sr_jax.ops import imresize
 
@@ -66,22 +67,29 @@ def _resized(hr: jax.Array, out: jax.Array) -> jax.Array:
   return imresize.resize_jax(hr, out.shape[1] / hr.shape[1], out_hw=out.shape[1:3])
 
 
-def multi_level(loss_fn: Callable, outputs, hr: jax.Array) -> jax.Array:
-  """Σ over output levels of loss_fn(level, HR bicubic-resized to the level's size)."""
-  return sum(loss_fn(out, _resized(hr, out)) for out in levels(outputs))
+def multi_level(loss_fn: Callable, outputs, hr: jax.Array, level_weights=None) -> jax.Array:
+  """Σ over output levels of [weight ·] loss_fn(level, HR bicubic-resized to the level's size)."""
+  losses = [loss_fn(out, _resized(hr, out)) for out in levels(outputs)]
+  if level_weights is None:
+    return sum(losses)
+  return sum(level_weights[k] * loss for k, loss in enumerate(losses))
 
 
 def content_loss(config, net) -> Callable:
-  """(outputs, hr, vgg_variables) → {term: value} for the weighted content terms."""
+  """(outputs, hr, vgg_variables, step) → {term: value} for the weighted content terms."""
   w = weights(config)
   layers = _feature_layers(config)
   pixel_fn = pixel.reduced(pixel.PIXEL_LOSSES[config.train.loss], config.losses.pixel_reduction)
   feature_fns = {"perceptual": perceptual.perceptual, "style": perceptual.style}
+  levels_at = curriculum.schedule(config.curriculum.level_steps, config.curriculum.blend_steps)
 
-  def loss(outputs, hr, vgg_variables):
+  def loss(outputs, hr, vgg_variables, step):
     terms = {}
     if "pixel" in w:
-      terms["pixel"] = multi_level(pixel_fn, outputs, hr)
+      level_weights = None
+      if levels_at is not None:
+        outputs, level_weights = levels_at(levels(outputs), step)
+      terms["pixel"] = multi_level(pixel_fn, outputs, hr, level_weights)
     sr = final(outputs)
     if layers:
       sr_feats, hr_feats = perceptual.vgg_features(net, vgg_variables, sr, hr)

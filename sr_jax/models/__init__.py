@@ -68,6 +68,12 @@ def size_multiple(model: nn.Module) -> int:
   return getattr(model, "size_multiple", 1)
 
 
+def output_levels(model: nn.Module) -> int:
+  """How many outputs `model` returns with train=True, coarse to fine: 1 for most models, a
+  pyramid's levels for progressive ones (LapSRN)."""
+  return getattr(model, "levels", 1)
+
+
 def random_variables(model: nn.Module, seed: int = 0):
   """Randomly initialised variables of `model`, for timing: parameter shapes do not depend on
   the input size, so a 16×16 input. The key is RngBitGenerator-based ('rbg'): XLA:CPU compiles

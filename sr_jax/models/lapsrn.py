@@ -43,6 +43,10 @@ class LapSRN(nn.Module):
   features: int = 64
   dtype: Any = jnp.float32
 
+  @property
+  def levels(self) -> int:
+    return len(upsample_factors(self.scale))
+
   @nn.compact
   def __call__(self, lr, train: bool = False):
     lrelu = lambda v: nn.leaky_relu(v, 0.2)

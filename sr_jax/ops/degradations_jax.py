@@ -345,7 +345,9 @@ def usm_sharpen(x, weight=0.5, radius=50, threshold=10):
 
 
 def pool_exchange(pool: cpu.Pool, batch_lr, batch_hr, key):
-  """JAX twin of `cpu.pool_exchange` (jit-able; donate the pool): (new pool, out_lr, out_hr)."""
+  """Real-ESRGAN's pool (jit-able; donate the pool): (new pool, out_lr, out_hr). Filling: store
+  the batch and pass it through; full: shuffle the pool, hand out its first len(batch) pairs and
+  put the batch in their place."""
   b, size = batch_lr.shape[0], pool.lr.shape[0]
   batch_lr, batch_hr = batch_lr.astype(pool.lr.dtype), batch_hr.astype(pool.hr.dtype)
 

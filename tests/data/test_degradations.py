@@ -168,20 +168,3 @@ def test_params_have_fixed_structure():
 def test_usm_keeps_flat_images():
   img = np.full((32, 32, 3), 0.3, np.float32)
   np.testing.assert_allclose(deg.usm_sharpen(img), img, atol=1e-6)
-
-
-def test_pool_passes_batches_while_filling_then_swaps():
-  pool = deg.init_pool(4, (1,), (1,))
-  rng = np.random.default_rng(0)
-  seen = []
-  for step in range(4):
-    batch = np.full((2, 1), step, np.float32)
-    pool, out_lr, out_hr = deg.pool_exchange(pool, batch, batch + 10, rng)
-    seen.append(out_lr[:, 0])
-    np.testing.assert_array_equal(out_hr, out_lr + 10)  # pairs stay pairs
-  np.testing.assert_array_equal(seen[0], [0, 0])
-  np.testing.assert_array_equal(seen[1], [1, 1])
-  assert pool.filled == 4
-  # Once full, the pool and the handed-out batches hold every pair exactly once.
-  everything = np.concatenate(seen[2:] + [pool.lr[:, 0]])
-  np.testing.assert_array_equal(np.sort(everything), [0, 0, 1, 1, 2, 2, 3, 3])

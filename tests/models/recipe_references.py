@@ -6,9 +6,10 @@ REFERENCES holds one entry per (recipe, preset) whose docstring names a source:
 from (repository@commit path, or a paper as collected in /work/shared/docs/published-numbers.md
 under its source key); the comment on each row gives the line (or argument) it comes from.
 A value that comes from another file is wrapped in Cite(value, that file). Keys are those of
-sr_jax/config.py default_config(); `model.img_range` (the network's pixel scale: 255 where the
-source multiplies inputs by 255, 1 where it works on [0, 1]) is not a config key yet, and reads
-as IMPLICIT's 1.0 until it exists, sr_jax's models working on [0, 1].
+sr_jax/config.py default_config(), or model fields a recipe sets: `model.img_range` (the network's
+pixel scale: 255 where the source multiplies inputs by 255, 1 where it works on [0, 1]) is a field
+of the EDSR, RCAN, RDN and SwinIR models, set by their recipes; a model without it works on
+[0, 1], so its absence reads as IMPLICIT's 1.0.
 
 Conventions:
 - iterations and milestones are absolute optimizer steps; "epochs" are converted with the
@@ -65,7 +66,7 @@ class PretrainedFrom:
   release: str = ""  # the sr_jax.pretrained_catalog name of `what`: the recipe must name it
 
 
-# Keys the config does not have yet, and the value their absence stands for.
+# Keys only some models' configs have, and the value their absence stands for.
 IMPLICIT = {"model.img_range": 1.0}
 
 BASICSR = "XPixelGroup/BasicSR@8d56e3a045f9fb3e1d8872f92ee4a4f07f886b0a"
@@ -76,6 +77,7 @@ RDN = "yulunzhang/RDN@83b0a4336d7394bce8b4a4201806a2dcbfe29ec6"
 KAIR = "cszn/KAIR@fc1732f4a4514e42ce15e5b3a1e18c828af47a1e"
 LAPSRN = "phoenix104104/LapSRN@95154bba82a3aab9bdaec8e0eedd4187babc5ed2"
 ESRGAN = "xinntao/ESRGAN@73e9b634cf987f5996ac2dd33f4050922398a921"
+PROSR = "fperazzi/proSR@2203fb7edf8aa183a8caee5a914770d7bc979bb6"
 NUMBERS = "/work/shared/docs/published-numbers.md"
 
 _SCALE = {"x2": 2, "x3": 3, "x4": 4, "x8": 8}
@@ -124,7 +126,7 @@ def _edsr(preset):
       "optim.learning_rate": 1e-4,  # --lr 1e-4
       "optim.b1": 0.9,  # --betas (0.9, 0.999)
       "optim.b2": 0.999,  # --betas (0.9, 0.999)
-      "optim.eps": 1e-8,  # --epsilon 1e-8
+      "optim.eps": 1e-8 / 255,  # --epsilon 1e-8 on a loss over 0-255: 1e-8/255 on [0, 1]
       "optim.weight_decay": 0.0,  # --weight_decay 0
       "optim.clip_norm": 0.0,  # --gclip 0 (no clipping)
       "optim.schedule": "multistep",  # utility.make_optimizer: lrs.MultiStepLR
@@ -176,7 +178,7 @@ def _rcan(preset):
       "optim.learning_rate": 1e-4,  # :94 --lr 1e-4
       "optim.b1": 0.9,  # :107 --beta1 0.9
       "optim.b2": 0.999,  # :109 --beta2 0.999
-      "optim.eps": 1e-8,  # :111 --epsilon 1e-8
+      "optim.eps": 1e-8 / 255,  # :111 --epsilon 1e-8 on a loss over 0-255 (as EDSR's)
       "optim.weight_decay": 0.0,  # :113 --weight_decay 0
       # :96 --lr_decay 200 (epochs), :98 --decay_type step → StepLR every 200 epochs
       "optim.schedule": "multistep",
@@ -229,7 +231,7 @@ def _rdn(preset):
       "optim.learning_rate": 1e-4,  # :70 -lr 1e-4
       "optim.b1": 0.9,  # :72 -beta1 0.9
       "optim.b2": 0.999,  # :73 -beta2 0.999
-      "optim.eps": 1e-8,  # :74 -epsilon 1e-8
+      "optim.eps": 1e-8 / 255,  # :74 -epsilon 1e-8 on a loss over 0-255 (as EDSR's)
       "optim.clip_norm": 0.0,  # :62 -clip -1 (none)
       # :50 -lrDecay step, :51 -halfLife 200e3 iterations → halved every 200k
       "optim.schedule": "multistep",
@@ -499,6 +501,14 @@ def _realesrgan(preset):
       **_realesrgan_degradation(),
       # net :9 gt_usm: True; GAN :10-12 l1_gt_usm/percep_gt_usm True, gan_gt_usm False
       "degradation.usm_target": True,
+      # :111-126 crop_pad_size = 400 (the dataset's own constant, not an option): each GT is
+      # reflect-101 padded / randomly cropped to 400 × 400 and degraded whole
+      "degradation.crop_pad_size": Cite(400,
+                                        f"{REALESRGAN} realesrgan/data/realesrgan_dataset.py:114"),
+      # :25 self.jpeger = DiffJPEG(differentiable=False), used at :109 and :154/:159 (net: :111,
+      # :156/:161); the same line in both models
+      "degradation.jpeg": Cite("diffjpeg", f"{REALESRGAN} realesrgan/models/"
+                               f"{'realesrnet' if net else 'realesrgan'}_model.py:25"),
       "train.ema_decay": 0.999,  # net :99, GAN :109
       "train.loss": "l1",  # net :116, GAN :131
       "losses.pixel": 1.0,  # net :117, GAN :132
@@ -691,6 +701,18 @@ def _srgan():
   return ("srgan", "srgan_vgg54", src, keys)
 
 
+def _prosr_schedule():
+  """configs/curriculum.py:prosr names ProSR's curriculum, not its network or data: only the
+  schedule's keys. growing_steps are fractions of training (lib/prosr/models/trainer.py:
+  ×2 alone until the first, the next level blended in until the second)."""
+  steps = 3_000  # the comparison's train.num_steps (the recipe's own; ProSR trains 7,200 epochs)
+  keys = {
+      "curriculum.level_steps": (round(0.12 * steps),),  # options/prosr.yaml growing_steps[0]
+      "curriculum.blend_steps": round((0.25 - 0.12) * steps),  # growing_steps[1] − [0]
+  }
+  return ("curriculum", "prosr", f"{PROSR} options/prosr.yaml", keys)
+
+
 REFERENCES = [
     *(_edsr(p) for p in ("x2", "x3", "x4", "x2_large", "x3_large", "x4_large")),
     *(_rcan(p) for p in ("x2", "x3", "x4")),
@@ -709,6 +731,7 @@ REFERENCES = [
     _srresnet("srresnet", "x4"),
     _srresnet("srgan", "srresnet_mse"),
     _srgan(),
+    _prosr_schedule(),
 ]
 
 
@@ -718,8 +741,8 @@ REFERENCES = [
 NOT_EXPRESSIBLE = {
     "BasicSR / Real-ESRGAN option files": [
         "net_d_iters: 1, net_d_init_iters: 0 (ESRGAN, MSRGAN, Real-ESRGAN): D steps per G step "
-        "and G-only warm-up steps; sr_jax's GAN step (sr_jax/train/gan.py) updates both networks "
-        "once per step from step 0, which is what these values ask",
+        "and G-only warm-up steps; sr_jax's GAN step (sr_jax/train/modes/adversarial.py) updates "
+        "both networks once per step from step 0, which is what these values ask",
         "perceptual vgg_type vgg19 (sr_jax: always VGG19), use_input_norm true (ImageNet "
         "mean/std), range_norm false, style_weight 0 (losses.style 0 is expressible)",
         "gan real_label_val 1.0 / fake_label_val 0.0 (label smoothing)",
@@ -734,8 +757,6 @@ NOT_EXPRESSIBLE = {
         "stage): init_from takes the parameters the source run's validation chose (its EMA "
         "unless the raw ones validated better); a release file's key is the catalog's",
         "Real-ESRGAN queue_size is per GPU process (180 × 4); sr_jax's pool is global (720)",
-        "Real-ESRGAN's dataset crops/pads every image to 400×400 before anything else "
-        "(BasicSR basicsr/data/realesrgan_dataset.py:112-122, hard-coded)",
         "Real-ESRGAN blur_kernel_size 21: unused by the draw, which is over 7..21 "
         "(realesrgan_dataset.py:79; degradation.*.kernel_size_range)",
     ],

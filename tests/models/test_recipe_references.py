@@ -201,7 +201,8 @@ def test_known_mismatches_are_current():
 
 
 def test_references_name_real_keys_and_recipes():
-  """Every reference key is a config key (or a planned one, IMPLICIT), every entry a preset."""
+  """Every reference key is a config key (or, in IMPLICIT, one only some models' configs have),
+  every entry a preset."""
   default = config_lib.default_config()
   for recipe, preset, source, keys in refs.REFERENCES:
     assert (CONFIGS / f"{recipe}.py").is_file(), recipe

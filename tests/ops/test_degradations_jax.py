@@ -101,8 +101,8 @@ def test_usm_matches_cpu():
   np.testing.assert_allclose(dj.usm_sharpen(img[None])[0], deg.usm_sharpen(img), atol=1e-5)
 
 
-def test_pool_exchange_jax_keeps_every_pair():
-  pool = jax.tree.map(jnp.asarray, deg.init_pool(4, (1,), (1,)))
+def test_pool_passes_batches_while_filling_then_swaps_keeping_every_pair():
+  pool = deg.Pool(jnp.zeros((4, 1)), jnp.zeros((4, 1)), jnp.zeros((), jnp.int32))
   step = jax.jit(dj.pool_exchange)
   outs = []
   for i in range(4):
@@ -110,6 +110,8 @@ def test_pool_exchange_jax_keeps_every_pair():
     pool, out_lr, out_hr = step(pool, batch, batch + 10, jax.random.key(i))
     np.testing.assert_array_equal(out_hr, out_lr + 10)
     outs.append(out_lr[:, 0])
-  np.testing.assert_array_equal(outs[0], [0, 0])
+  np.testing.assert_array_equal(outs[0], [0, 0])  # filling: the batch passes through
+  np.testing.assert_array_equal(outs[1], [1, 1])
+  assert int(pool.filled) == 4
   everything = np.concatenate(outs[2:] + [pool.lr[:, 0]])
   np.testing.assert_array_equal(np.sort(everything), [0, 0, 1, 1, 2, 2, 3, 3])

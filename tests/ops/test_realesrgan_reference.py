@@ -1,8 +1,9 @@
 """Real-ESRGAN's degradations, stage by stage, host (NumPy) and device (JAX) against PyTorch oracles.
 
 Each oracle is written here from what the reference does (xinntao/Real-ESRGAN `realesrgan_model.py`
-and `realesrgan_dataset.py`; BasicSR's `filter2D`, `*_noise_pt`, `DiffJPEG`, `paired_random_crop`),
-on the same random parameters as ours; random draws (noise) are fixed arrays shared by all three.
+and `realesrgan_dataset.py`; BasicSR's `filter2D`, `*_noise_pt`, `DiffJPEG`, `USMSharp`,
+`paired_random_crop`), on the same random parameters as ours; random draws (noise) are fixed arrays
+shared by all three.
 
 Tolerances (max |difference| on [0, 1] values), and why:
 - blur / final sinc: 2e-6; resize (area, bilinear, bicubic; up, down, odd sizes; scale_factor= and
@@ -11,14 +12,20 @@ Tolerances (max |difference| on [0, 1] values), and why:
 - DiffJPEG: 1e-5 (float32 DCT sums in another order), at every pixel for these images; a
   coefficient that lands within float error of a rounding boundary could round the other way
   (a whole 8×8 block, up to a quantisation step): none does here.
+- USM sharpening (`USMSharp`; Real-ESRGAN's weight 0.5 / radius 50 / threshold 10, a radius on
+  OpenCV's fixed small-kernel table, random ones): 1e-5, measured 1.2e-6 (host and device). The
+  same math; float32 sums in another order (host cv2.GaussianBlur and device separable passes,
+  the oracle one 2-D kernel). A residual within float error of threshold/255 could flip one mask
+  pixel (the soft mask then moves by at most one tap of the 2-D kernel): none does here.
 - crop/pad, paired crop, hflip: exact.
 - the whole pipeline, uint8 LR: host = device = torch oracle up to 1 level of 255 (float32 values
   of the oracle and ours round differently when they land on .5), at most 1% of values.
-Measured values: docs/realesrgan-degradations.md.
+Measured values: docs/realesrgan-degradations.md (USM: above).
 """
 import functools
 import math
 
+import cv2
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -185,6 +192,36 @@ def diffjpeg_pt(x, quality):
   return rgb[:, :, :h, :w]
 
 
+# cv2.getGaussianKernel(ksize, sigma <= 0) takes these fixed kernels up to 7 taps (OpenCV's
+# small_gaussian_tab), and σ = 0.3 · ((ksize − 1) / 2 − 1) + 0.8 above.
+_SMALL_GAUSSIAN = {1: [1.], 3: [0.25, 0.5, 0.25], 5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
+                   7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125]}
+
+
+def gaussian_kernel_cv(ksize):
+  """cv2.getGaussianKernel(ksize, 0) (float64, sums to 1)."""
+  if ksize in _SMALL_GAUSSIAN:
+    return np.array(_SMALL_GAUSSIAN[ksize])
+  sigma = 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8
+  x = np.arange(ksize) - (ksize - 1) / 2
+  k = np.exp(-x**2 / (2 * sigma**2))
+  return k / k.sum()
+
+
+def usm_sharp_pt(img, weight, radius, threshold):
+  """BasicSR's USMSharp(radius)(img, weight, threshold), as realesrgan_model.py calls it: an even
+  radius grows by 1; the kernel is the outer product of getGaussianKernel(radius, 0) (float32);
+  blur and the soft mask are filter2D (reflect padding radius // 2)."""
+  radius += 1 - radius % 2
+  k = gaussian_kernel_cv(radius)
+  kernel = np.outer(k, k).astype(np.float32)  # torch.FloatTensor(np.dot(kernel, kernel.T))
+  residual = img - filter2d(img, kernel)
+  mask = (torch.abs(residual) * 255 > threshold).float()
+  soft_mask = filter2d(mask, kernel)
+  sharp = torch.clip(img + weight * residual, 0, 1)
+  return soft_mask * sharp + (1 - soft_mask) * img
+
+
 def degrade_pt(gt, p):
   """realesrgan_model.feed_data's second-order degradation of one image, params as ours, fixed draws."""
   def noise(out, name):
@@ -296,6 +333,35 @@ def test_diffjpeg_matches_basicsr(h, w):
     np.testing.assert_allclose(deg.diffjpeg(img, q), ref, atol=1e-5, err_msg=f"q={q}")
     dev = device(_canvas(img, hc, wc), jnp.array([h, w]), np.float32(q))
     np.testing.assert_allclose(np.asarray(dev)[:h, :w], ref, atol=1e-5, err_msg=f"device q={q}")
+
+
+def _usm_cases():
+  """(weight, radius, threshold): Real-ESRGAN's (0.5, 50, 10), a radius on OpenCV's fixed 7-tap
+  table, then random draws (even and odd radii 2..51, weights up to 1, thresholds 0..20)."""
+  rng = np.random.default_rng(7)
+  drawn = [(round(float(rng.uniform(0.05, 1.0)), 3), int(rng.integers(2, 52)),
+            round(float(rng.uniform(0, 20)), 2)) for _ in range(6)]
+  return [(0.5, 50, 10), (0.8, 6, 4.5)] + drawn
+
+
+@pytest.mark.parametrize("weight,radius,threshold", _usm_cases())
+def test_usm_sharpen_matches_usmsharp(weight, radius, threshold):
+  """Host (cv2.GaussianBlur) and device (separable, reflect-101) USM against BasicSR's USMSharp on
+  a batch of 3 random-size images; ≤ 1e-5 (float32 sums in another order)."""
+  assert np.allclose(gaussian_kernel_cv(radius + 1 - radius % 2),
+                     cv2.getGaussianKernel(radius + 1 - radius % 2, 0)[:, 0], rtol=1e-12, atol=0)
+  rng = np.random.default_rng(radius)
+  h, w = (int(v) for v in rng.integers(radius // 2 + 1, 72, size=2))
+  imgs = np.stack([_image(h, w, seed=10 + i) for i in range(3)])
+  refs = [_np(usm_sharp_pt(_t(img), weight, radius, threshold)) for img in imgs]
+  assert max(np.abs(ref - img).max() for ref, img in zip(refs, imgs)) > 1 / 255  # it sharpens
+  sharpen = jax.jit(functools.partial(dj.usm_sharpen, weight=weight, radius=radius,
+                                      threshold=threshold))
+  dev = np.asarray(sharpen(jnp.asarray(imgs)))
+  for i, (img, ref) in enumerate(zip(imgs, refs)):
+    host = deg.usm_sharpen(img, weight=weight, radius=radius, threshold=threshold)
+    np.testing.assert_allclose(host, ref, atol=1e-5, err_msg=f"host {i}")
+    np.testing.assert_allclose(dev[i], ref, atol=1e-5, err_msg=f"device {i}")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -54,3 +54,25 @@ def test_no_adjustable_clipping_leaves_gradients_alone():
   params = {"w": jnp.zeros(1)}
   updates, _ = tx.update({"w": jnp.array([5.0])}, tx.init(params), params)
   np.testing.assert_allclose(updates["w"], [-0.5], rtol=1e-6)
+
+
+def test_adam_on_a_loss_over_0_1_with_eps_over_255_steps_as_on_0_255():
+  """EDSR/RCAN/RDN: their references' L1 is over 0-255 pixels, ours over [0, 1] (1/255 of it, and
+  of its gradients); Adam with ε/255 then takes the same steps, so the recipes set 1e-8/255."""
+  import jax  # pylint: disable=g-import-not-at-top
+  schedule = optim.make_schedule(_optim(learning_rate=1e-4, schedule="constant"), 10)
+  ours = optim.make_optimizer(_optim(eps=1e-8 / 255), schedule)
+  reference = optim.make_optimizer(_optim(eps=1e-8), schedule)
+  params = {"w": jnp.zeros(64)}
+  # Gradients small enough that ε matters: about 1e-9..1e-7 on the reference's scale.
+  grads = [{"w": jax.random.normal(jax.random.key(i), (64,)) * 1e-8 * 10 ** (i % 3)}
+           for i in range(5)]
+  state_a, state_b = ours.init(params), reference.init(params)
+  for g in grads:
+    step_a, state_a = ours.update(jax.tree.map(lambda x: x / 255, g), state_a)
+    step_b, state_b = reference.update(g, state_b)
+    np.testing.assert_allclose(step_a["w"], step_b["w"], rtol=1e-5)
+  wrong = optim.make_optimizer(_optim(eps=1e-8), schedule)  # ε unchanged: different steps
+  step_c, _ = wrong.update(jax.tree.map(lambda x: x / 255, grads[0]), wrong.init(params))
+  assert not np.allclose(step_c["w"], reference.update(grads[0], reference.init(params))[0]["w"],
+                         rtol=1e-2)

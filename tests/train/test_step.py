@@ -27,8 +27,8 @@ def _floats(batch, key, pool):
   return batch, pool
 
 
-def _l2(outputs, hr, vgg_variables):
-  del vgg_variables
+def _l2(outputs, hr, vgg_variables, step):
+  del vgg_variables, step
   return {"pixel": jnp.mean((outputs - hr) ** 2)}
 
 

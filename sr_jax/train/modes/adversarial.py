@@ -83,8 +83,8 @@ def make_step(model, disc, g_tx: optax.GradientTransformation,
               ema_decay: float, prepare_batch: Callable = step_lib.host_pairs):
   """step(state, batch, vgg_variables) → (state, metrics).
 
-  content(outputs, hr, vgg_variables) → {term: value}. gp_weight > 0 adds WGAN-GP's gradient
-  penalty to the discriminator's loss. Metrics: every weighted term, the generator's total
+  content(outputs, hr, vgg_variables, step) → {term: value}. gp_weight > 0 adds WGAN-GP's
+  gradient penalty to the discriminator's loss. Metrics: every weighted term, the generator's total
   ('loss'), the discriminator's loss, gradient norm and mean real / fake logits, and the update
   tail's: when any loss or either network's gradient is not finite, neither network moves.
   state.lr_scale scales both networks' updates.
@@ -102,7 +102,7 @@ def make_step(model, disc, g_tx: optax.GradientTransformation,
       sr = objective.final(outputs)
       real_logits, disc_state = _apply(disc, state.disc_params, state.disc_state, real)
       fake_logits, disc_state = _apply(disc, state.disc_params, disc_state, sr)
-      terms = {**content(outputs, hr, vgg_variables),
+      terms = {**content(outputs, hr, vgg_variables, state.step),
                "gan": gan_loss.generator(jax.lax.stop_gradient(real_logits), fake_logits)}
       return objective.total(terms, weights), (terms, sr, model_state, disc_state)
 

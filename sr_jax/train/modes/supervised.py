@@ -32,7 +32,7 @@ def make_step(model, tx, schedule, content, term_weights: dict[str, float], ema_
     def loss_of(params):
       out = model.apply({"params": params, **state.model_state}, lr, train=True, mutable=mutable)
       outputs, model_state = out if mutable else (out, state.model_state)
-      terms = content(outputs, hr, vgg_variables)
+      terms = content(outputs, hr, vgg_variables, state.step)
       if extra_terms is not None:
         terms.update(extra_terms(outputs, lr, hr, *extra_args))
       return objective.total(terms, term_weights), (terms, model_state)

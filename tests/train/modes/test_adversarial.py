@@ -48,7 +48,7 @@ def _initial_state():
                                          use_ema=True))()
 
 
-def _setup(loss_name, term_weights=None, content_loss=lambda outputs, hr, v: {},
+def _setup(loss_name, term_weights=None, content_loss=lambda outputs, hr, v, step: {},
            prepare_batch=step_lib.host_pairs, gan_weight=1.0):
   g, d, tx, state = G, D, TX, _initial_state()
   gp = 10.0 if loss_name == "wgan_gp" else 0.0
