@@ -189,6 +189,7 @@ def environment() -> dict:
   return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
           "backend": jax.default_backend(), "device": device.device_kind,
           "num_devices": jax.device_count(), "host_cpus": os.cpu_count(),
+          "xla_flags": os.environ.get("XLA_FLAGS", ""),
           "versions": {p: _version(p) for p in ("jax", "jaxlib", "flax", "torch")}}
 
 
