@@ -1,9 +1,9 @@
 """The XLA flags sr_jax sets before JAX starts a backend: appended to XLA_FLAGS at `import sr_jax`.
 
 XLA:CPU hands convolutions (all but the smallest) to a YNNPACK fusion, and that fusion runs on
-one thread (measured on jaxlib 0.10.2; 0.11.2 has the same flag): on a 2-core machine a 3×3 convolution's forward and both gradients use 1.0 CPU-second
-per wall-second, where PyTorch's use 2.0. Without it, XLA:CPU runs convolutions with Eigen on its
-intra-op thread pool. `-individual_convolution` removes only that fusion type; dots and
+one thread (measured on jaxlib 0.10.2; 0.11.2 has the same flag): on a 2-core machine a 3×3
+convolution's forward and both gradients use 1.0 CPU-second per wall-second, where PyTorch's use
+2.0. Without it, XLA:CPU runs convolutions with Eigen on its intra-op thread pool. `-individual_convolution` removes only that fusion type; dots and
 elementwise work keep YNNPACK (bench/NOTES.md has the measurements and the A/B). Other backends
 ignore XLA:CPU's options.
 
