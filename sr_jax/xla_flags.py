@@ -3,9 +3,9 @@
 XLA:CPU hands convolutions (all but the smallest) to a YNNPACK fusion, and that fusion runs on
 one thread (measured on jaxlib 0.10.2; 0.11.2 has the same flag): on a 2-core machine a 3×3
 convolution's forward and both gradients use 1.0 CPU-second per wall-second, where PyTorch's use
-2.0. Without it, XLA:CPU runs convolutions with Eigen on its intra-op thread pool. `-individual_convolution` removes only that fusion type; dots and
-elementwise work keep YNNPACK (bench/NOTES.md has the measurements and the A/B). Other backends
-ignore XLA:CPU's options.
+2.0. Without it, XLA:CPU runs convolutions with Eigen on its intra-op thread pool.
+`-individual_convolution` removes only that fusion type; dots and elementwise work keep YNNPACK
+(bench/NOTES.md has the measurements and the A/B). Other backends ignore XLA:CPU's options.
 
 A setting of the same flag already in XLA_FLAGS is the user's and is kept. The flags take effect
 only if JAX has not started a backend before sr_jax is imported. XLA aborts on a flag it does not
@@ -25,12 +25,16 @@ def _jaxlib_version() -> str:
     return ""
 
 
-def with_defaults(xla_flags: str, jaxlib_version: str) -> str:
-  """`xla_flags` (an XLA_FLAGS value) with each flag of FLAGS it does not set appended."""
-  if not jaxlib_version.startswith(KNOWN):
-    return xla_flags
-  added = [f"--{name}={value}" for name, value in FLAGS.items() if f"--{name}=" not in xla_flags]
+def appended(xla_flags: str, flags: dict[str, str]) -> str:
+  """`xla_flags` (an XLA_FLAGS value) with each of `flags` ({name: value}) it does not set
+  appended: a flag already there is the user's."""
+  added = [f"--{name}={value}" for name, value in flags.items() if f"--{name}=" not in xla_flags]
   return " ".join([xla_flags, *added]).strip()
+
+
+def with_defaults(xla_flags: str, jaxlib_version: str) -> str:
+  """`xla_flags` with FLAGS appended where this jaxlib knows them."""
+  return appended(xla_flags, FLAGS) if jaxlib_version.startswith(KNOWN) else xla_flags
 
 
 def apply() -> None:

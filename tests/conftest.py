@@ -58,10 +58,10 @@ COMPILATION_CACHE = os.environ.setdefault(
 # loss, 0.39856568 vs 0.39856544), and every comparison in the suite is between runs under the
 # same flags or against an independent reference at a tolerance. Speed is measured by
 # `sr_jax.bench` at the default level, never by a test. Set the flag yourself to override it.
-if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-  os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                             " --xla_backend_optimization_level=0").strip()
-from sr_jax import cache  # pylint: disable=g-import-not-at-top  (reads the variables above)
+from sr_jax import cache, xla_flags  # pylint: disable=g-import-not-at-top  (before any backend)
+
+os.environ["XLA_FLAGS"] = xla_flags.appended(os.environ.get("XLA_FLAGS", ""),
+                                             {"xla_backend_optimization_level": "0"})
 
 cache.enable(COMPILATION_CACHE)
 
