@@ -15,8 +15,11 @@ Dtype = Any
 DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)
 
 
-# Every model's convolution: nn.Conv, its 1×1 kernels run as matrix products (ops.conv).
+# Every model's convolution: nn.Conv, its 1×1 kernels run as matrix products, and on CPU its
+# grouped ones per group and those to an image as a product and shifted adds (ops.conv).
 Conv = functools.partial(nn.Conv, conv_general_dilated=conv_ops.conv_general_dilated)
+# Every model's nn.Dense, its products over flattened rows (ops.conv.channel_dot).
+Dense = functools.partial(nn.Dense, dot_general=conv_ops.dot_general)
 
 
 def pixel_shuffle(x: jnp.ndarray, factor: int) -> jnp.ndarray:

@@ -15,8 +15,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from sr_jax.models import register
-from sr_jax.models.common import (Conv, SubPixelUpsampler, chain, pixel_shuffle, shift_mean,
-                                  unroll_blocks)
+from sr_jax.models.common import (Conv, Dense, SubPixelUpsampler, chain, pixel_shuffle,
+                                  shift_mean, unroll_blocks)
+from sr_jax.ops.conv import channel_dot
 
 _dense_init = nn.initializers.truncated_normal(0.02)
 
@@ -63,6 +64,31 @@ def reflect_pad_end(x: jnp.ndarray, axis: int, size) -> jnp.ndarray:
   return jnp.take(x, jnp.where(i < n, i, period - i), axis=axis)
 
 
+class QKV(nn.Module):
+  """Queries, keys and values, (b, heads, n, c/heads) each, from one (c, 3c) kernel and bias
+  (nn.Dense's parameters, so official weights load unchanged), as three products.
+
+  On XLA:CPU, slicing one (b·n, 3c) product into heads costs more than the product: its
+  gradient pads each slice back to 3c and transposes the sum. Three products of (c, c) slices
+  take SwinIR's attention (forward and backward, 8 windows) from 8.1–9.6 ms to 6.4–7.3 on the
+  2-core development VM (bench/NOTES.md, "Kept: SwinIR's attention and the image convolution
+  as XLA:CPU runs them best")."""
+  num_heads: int
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    c = x.shape[-1]
+    kernel = self.param("kernel", _dense_init, (c, 3 * c))
+    bias = self.param("bias", nn.initializers.zeros_init(), (3 * c,))
+    x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias, dtype=self.dtype)
+
+    def project(i):
+      y = channel_dot(x, kernel[:, i * c:(i + 1) * c]) + bias[i * c:(i + 1) * c]
+      return y.reshape(*x.shape[:-1], self.num_heads, -1).swapaxes(-2, -3)
+    return project(0), project(1), project(2)
+
+
 class WindowAttention(nn.Module):
   """Multi-head self-attention inside each window, with a learned relative position bias."""
   dim: int
@@ -73,21 +99,23 @@ class WindowAttention(nn.Module):
   @nn.compact
   def __call__(self, x, mask=None):
     b, n, c = x.shape
-    head_dim = c // self.num_heads
-    qkv = nn.Dense(3 * c, dtype=self.dtype, kernel_init=_dense_init, name="qkv")(x)
-    q, k, v = qkv.reshape(b, n, 3, self.num_heads, head_dim).transpose(2, 0, 3, 1, 4)
-    attn = (q * head_dim**-0.5) @ k.swapaxes(-1, -2)
+    q, k, v = QKV(self.num_heads, self.dtype, name="qkv")(x)
+    attn = (q * (c // self.num_heads)**-0.5) @ k.swapaxes(-1, -2)
     table = self.param("relative_position_bias_table", _dense_init,
                        ((2 * self.window - 1)**2, self.num_heads))
     bias = table[relative_position_index(self.window).reshape(-1)]
-    attn = attn.astype(jnp.float32) + bias.reshape(n, n, -1).transpose(2, 0, 1)
+    bias = bias.reshape(n, n, -1).transpose(2, 0, 1)
+    # The bias broadcast to every window as a product with ones, so that its gradient, a sum
+    # over the windows, is a product too: as XLA:CPU's reduction over that leading axis it took
+    # 3.9 ms of a profiled 36.5 ms forward and backward of this layer at 32 windows.
+    attn = attn.astype(jnp.float32) + jnp.einsum("w,hqk->whqk", jnp.ones((b,)), bias)
     if mask is not None:
       windows = mask.shape[0]
       attn = attn.reshape(b // windows, windows, self.num_heads, n, n) + mask[None, :, None]
       attn = attn.reshape(b, self.num_heads, n, n)
     attn = jax.nn.softmax(attn, axis=-1).astype(self.dtype)
     x = (attn @ v).transpose(0, 2, 1, 3).reshape(b, n, c)
-    return nn.Dense(c, dtype=self.dtype, kernel_init=_dense_init, name="proj")(x)
+    return Dense(c, dtype=self.dtype, kernel_init=_dense_init, name="proj")(x)
 
 
 class SwinBlock(nn.Module):
@@ -113,10 +141,10 @@ class SwinBlock(nn.Module):
     if self.shift:
       y = jnp.roll(y, (self.shift, self.shift), axis=(1, 2))
     x = x + y.reshape(x.shape)
-    y = nn.Dense(int(self.dim * self.mlp_ratio), dtype=self.dtype, kernel_init=_dense_init,
-                 name="fc1")(norm("norm2")(x))
-    y = nn.Dense(self.dim, dtype=self.dtype, kernel_init=_dense_init,
-                 name="fc2")(nn.gelu(y, approximate=False))
+    y = Dense(int(self.dim * self.mlp_ratio), dtype=self.dtype, kernel_init=_dense_init,
+              name="fc1")(norm("norm2")(x))
+    y = Dense(self.dim, dtype=self.dtype, kernel_init=_dense_init,
+              name="fc2")(nn.gelu(y, approximate=False))
     return x + y
 
 

@@ -49,3 +49,28 @@ def test_bf16_forward_is_finite(jit_forward):
   out = jit_forward(model, 6, 9)
   assert out.shape == (1, 12, 18, 3) and out.dtype == jnp.float32
   assert np.isfinite(np.asarray(out)).all()
+
+
+def test_qkv_is_the_dense_projection_split_into_heads_with_its_parameters():
+  # The reference's formulation (network_swinir.py): one (c, 3c) Linear, reshaped to
+  # (b, n, 3, heads, c/heads) and permuted to (3, b, heads, n, c/heads).
+  x = jax.random.normal(jax.random.key(1), (4, 16, 12))
+  qkv = swinir.QKV(num_heads=3)
+  variables = qkv.init(jax.random.key(0), x)
+  assert jax.tree.map(jnp.shape, variables) == {"params": {"kernel": (12, 36), "bias": (36,)}}
+  variables = jax.tree.map(
+      lambda p: p + jax.random.normal(jax.random.key(2), p.shape), variables)
+  params = variables["params"]
+
+  def reference(params, x):
+    y = x @ params["kernel"] + params["bias"]
+    return tuple(y.reshape(4, 16, 3, 3, 4).transpose(2, 0, 3, 1, 4))
+
+  got, want = qkv.apply(variables, x), reference(params, x)
+  assert [t.shape for t in got] == [(4, 3, 16, 4)] * 3
+  for g, w in zip(got, want):
+    np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+  loss = lambda f: lambda p, x: sum(jnp.sum(jnp.sin(t) * (i + 1)) for i, t in enumerate(f(p, x)))
+  got = jax.grad(loss(lambda p, x: qkv.apply({"params": p}, x)), (0, 1))(params, x)
+  want = jax.grad(loss(reference), (0, 1))(params, x)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4), got, want)

@@ -1,5 +1,6 @@
-"""ops.conv: a pointwise convolution is a matrix product, a grouped one on CPU one convolution
-per group; everything else is lax's convolution."""
+"""ops.conv: a pointwise convolution is a matrix product over flattened rows, a grouped one on
+CPU one convolution per group, one to few channels on CPU a product and shifted adds; everything
+else is lax's convolution. Dense products run over flattened rows too."""
 import jax
 import jax.numpy as jnp
 import flax.linen as nn
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from sr_jax.models.common import Conv
+from sr_jax.models.common import Conv, Dense
 from sr_jax.ops import conv
 
 NHWC = ("NHWC", "HWIO", "NHWC")
@@ -40,12 +41,16 @@ def test_pointwise_is_a_dot_equal_to_the_convolution_with_equal_gradients(paddin
 
 
 @pytest.mark.parametrize("kernel, kwargs", [
-    ((3, 3, 6, 4), {}),
+    ((3, 3, 6, 8), {}),
     ((1, 1, 6, 4), {"window_strides": (2, 2)}),
     ((3, 3, 3, 4), {"feature_group_count": 2, "window_strides": (2, 2)}),
     ((1, 1, 6, 4), {"padding": ((1, 1), (0, 0))}),
     ((1, 1, 6, 4), {"lhs_dilation": (2, 2), "padding": ((0, 0), (0, 0))}),
-], ids=["3x3", "strided", "grouped-strided", "padded", "dilated-input"])
+    ((3, 3, 6, conv.FEW_OUTPUTS + 1), {}),
+    ((3, 3, 6, 3), {"window_strides": (2, 2)}),
+    ((3, 3, 6, 3), {"rhs_dilation": (2, 2)}),
+], ids=["3x3", "strided", "grouped-strided", "padded", "dilated-input", "more-than-few-outputs",
+        "few-outputs-strided", "few-outputs-dilated"])
 def test_everything_else_is_the_convolution_itself(kernel, kwargs):
   x, w = _pair((2, 5, 7, 6), kernel)
   args = {"window_strides": (1, 1), "padding": "SAME", "dimension_numbers": NHWC, **kwargs}
@@ -67,8 +72,8 @@ def _same_with_gradients(ours, ref, x, w, tol):
 
 
 @pytest.mark.parametrize("kernel, kwargs", [
-    ((3, 3, 2, 8), {"padding": "SAME"}),
-    ((3, 3, 2, 8), {"padding": "VALID", "rhs_dilation": (2, 2)}),
+    ((3, 3, 2, 24), {"padding": "SAME"}),  # 6 outputs a group: more than FEW_OUTPUTS
+    ((3, 3, 2, 24), {"padding": "VALID", "rhs_dilation": (2, 2)}),
     ((1, 1, 2, 8), {"padding": "SAME"}),
 ], ids=["3x3", "dilated-valid", "1x1"])
 def test_grouped_runs_one_convolution_per_group_on_cpu(kernel, kwargs):
@@ -123,3 +128,46 @@ def test_separable_valid_is_the_2d_valid_correlation_with_the_outer_window():
   assert got.shape == want.shape and got.dtype == np.float32
   # 2 passes of 5 float32 products and sums of values ≤ 1: a few ulps of 1, far below 1e-6.
   np.testing.assert_allclose(np.asarray(got), want, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("kernel", [(3, 3, 6, 3), (5, 5, 6, 1), (3, 1, 6, conv.FEW_OUTPUTS)],
+                         ids=["3x3-rgb", "5x5-y", "3x1"])
+@pytest.mark.parametrize("padding", ["SAME", "VALID", ((1, 2), (0, 1))],
+                         ids=["same", "valid", "asymmetric"])
+def test_few_outputs_is_one_product_and_shifted_adds_with_equal_gradients(kernel, padding):
+  x, w = _pair((2, 9, 10, 6), kernel)
+  args = {"window_strides": (1, 1), "padding": padding, "dimension_numbers": NHWC}
+  ours = lambda x, w: conv.conv_general_dilated(x, w, **args)
+  ref = lambda x, w: lax.conv_general_dilated(x, w, **args)
+  primitives = _primitives(ours, x, w)
+  assert "dot_general" in primitives and "conv_general_dilated" not in primitives
+  assert ours(x, w).shape == ref(x, w).shape
+  _same_with_gradients(ours, ref, x, w, 1e-4)
+  # Hand-computed away from the border: Σ_ij x[n, h + i − 1, w + j − 1] · k[i, j].
+  if padding == "SAME" and kernel[0] == 3 and kernel[1] == 3:
+    patch = np.asarray(x)[1, 3:6, 4:7]  # rows 3..5, columns 4..6 around (4, 5)
+    np.testing.assert_allclose(ours(x, w)[1, 4, 5], np.einsum("ijc,ijcf->f", patch, w),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_channel_dot_is_one_2d_product_equal_to_the_contraction():
+  x, w = _pair((2, 3, 5, 6), (6, 4))
+  ours = lambda x, w: conv.channel_dot(x, w)
+  dots = [eqn for eqn in jax.make_jaxpr(ours)(x, w).jaxpr.eqns
+          if eqn.primitive.name == "dot_general"]
+  assert [eqn.invars[0].aval.shape for eqn in dots] == [(30, 6)]
+  _same_with_gradients(ours, lambda x, w: jnp.einsum("nhwc,cf->nhwf", x, w), x, w, 1e-5)
+
+
+def test_dense_keeps_flax_parameters_and_products_with_batch_axes_stay_lax():
+  x = jax.random.normal(jax.random.key(1), (2, 5, 7))
+  variables = Dense(4).init(jax.random.key(0), x)
+  assert jax.tree.map(jnp.shape, variables) == jax.tree.map(
+      jnp.shape, nn.Dense(4).init(jax.random.key(0), x))
+  for got, want in zip(
+      jax.grad(lambda v, x: jnp.sum(jnp.sin(Dense(4).apply(v, x))), (0, 1))(variables, x),
+      jax.grad(lambda v, x: jnp.sum(jnp.sin(nn.Dense(4).apply(v, x))), (0, 1))(variables, x)):
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5), got, want)
+  a, b = _pair((3, 4, 5), (3, 5, 2))
+  batched = (((2,), (1,)), ((0,), (0,)))
+  np.testing.assert_array_equal(conv.dot_general(a, b, batched), lax.dot_general(a, b, batched))
