@@ -65,20 +65,20 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
   plain = (dimension_numbers is not None and _channels_last(dimension_numbers, lhs.ndim)
            and tuple(window_strides) == ones and tuple(lhs_dilation or ones) == ones
            and batch_group_count == 1)
-  if (plain and feature_group_count > 1 and rhs.shape[-2] > 1
-      and jax.default_backend() == "cpu"):
+  on_cpu = plain and jax.default_backend() == "cpu"
+  if on_cpu and feature_group_count > 1 and rhs.shape[-2] > 1:
     return jnp.concatenate([
         conv_general_dilated(x, k, window_strides, padding, rhs_dilation=rhs_dilation,
                              dimension_numbers=dimension_numbers, precision=precision,
                              preferred_element_type=preferred_element_type)
         for x, k in zip(jnp.split(lhs, feature_group_count, axis=-1),
                         jnp.split(rhs, feature_group_count, axis=-1))], axis=-1)
-  if (plain and spatial == 2 and feature_group_count == 1 and rhs.shape[-1] <= FEW_OUTPUTS
-      and tuple(rhs_dilation or ones) == ones and rhs.shape[:2] != ones
-      and jax.default_backend() == "cpu"):
+  # One kernel applied densely: no groups, no kernel dilation.
+  dense = plain and feature_group_count == 1 and tuple(rhs_dilation or ones) == ones
+  pointwise = dense and rhs.shape[:spatial] == ones and _no_padding(padding, spatial)
+  if (on_cpu and dense and spatial == 2 and rhs.shape[-1] <= FEW_OUTPUTS
+      and rhs.shape[:2] != ones):
     return few_outputs_conv(lhs, rhs, padding, precision, preferred_element_type)
-  pointwise = (plain and rhs.shape[:spatial] == ones and tuple(rhs_dilation or ones) == ones
-               and feature_group_count == 1 and _no_padding(padding, spatial))
   if not pointwise:
     return lax.conv_general_dilated(
         lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
