@@ -17,7 +17,7 @@ import time
 import jax
 import numpy as np
 
-from sr_jax import extras
+from sr_jax import extras, host_malloc
 from sr_jax import inference as inference_lib  # not sr_jax.bench.inference
 from sr_jax.bench import flops
 from sr_jax.data import pipeline
@@ -190,6 +190,7 @@ def environment() -> dict:
           "backend": jax.default_backend(), "device": device.device_kind,
           "num_devices": jax.device_count(), "host_cpus": os.cpu_count(),
           "xla_flags": os.environ.get("XLA_FLAGS", ""),
+          "malloc": host_malloc.to_set(os.environ),  # what `import sr_jax` set
           "versions": {p: _version(p) for p in ("jax", "jaxlib", "flax", "torch")}}
 
 

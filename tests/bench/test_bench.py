@@ -1,10 +1,13 @@
 """The step benchmark CLI at tiny shapes (EDSR-baseline ×4, batch 2, LR 8): fields, FLOPs, table."""
 import json
+import os
 import pathlib
 import subprocess
 import sys
 
 import pytest
+
+from sr_jax import host_malloc
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 # The analytic count leaves out elementwise work (ReLU, Adam, EMA, L1) that XLA counts: a few
@@ -39,6 +42,7 @@ def test_measures_the_real_step_and_appends_a_row(tmp_path, run_cli):
   assert 2.9 * f["analytic_forward"] < f["analytic_step"] < 3.1 * f["analytic_forward"]
   assert r["versions"]["jax"] and r["compilation_cache"] is None and "torch" not in r
   assert all(len(r["load_average"][k]) == 3 for k in ("before", "after"))
+  assert r["malloc"] == host_malloc.to_set(os.environ)  # what `import sr_jax` set (CPU: all)
   lines = table.splitlines()
   assert lines[-1].startswith("| ") and lines[-1].count("|") == lines[-3].count("|") == 19
   assert "configs/edsr.py:x4 --config.data.source=skimage" in lines[-1]
