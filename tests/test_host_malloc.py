@@ -11,8 +11,10 @@ CPU = {"JAX_PLATFORMS": "cpu"}
 ALL = {"M_ARENA_MAX": 1, "M_MMAP_MAX": 0, "M_TRIM_THRESHOLD": 2**31 - 1}
 
 # A program with a 64 MiB temporary buffer (two reversed 32 MiB intermediates XLA cannot fuse
-# away), run 14 times as `python -m sr_jax.main` starts (the package first, then the command's
-# imports); prints the buffer's pages and the median minor page faults of the last 12 runs.
+# away), run 40 times as `python -m sr_jax.main` starts (the package first, then the command's
+# imports); prints the buffer's pages and the median minor page faults of the last 20 runs. With
+# the settings, the first runs may still fault while the heap grows to hold a run's buffer next
+# to the last one's (freed after the result is ready), more so on a loaded machine.
 _PROBE = """
 import resource, statistics
 import sr_jax.main
@@ -20,11 +22,11 @@ import jax, jax.numpy as jnp, numpy as np
 x = jnp.asarray(np.random.default_rng(0).random((2048, 4096), np.float32))
 f = jax.jit(lambda x: jnp.sum(jnp.tanh(x)[::-1] * jnp.exp(x)[:, ::-1] * x.sum(0))).lower(x).compile()
 faults = []
-for _ in range(14):
+for _ in range(40):
   before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
   f(x).block_until_ready()
   faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-print(f.memory_analysis().temp_size_in_bytes // 4096, statistics.median(faults[2:]))
+print(f.memory_analysis().temp_size_in_bytes // 4096, statistics.median(faults[20:]))
 """
 
 
