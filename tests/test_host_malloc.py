@@ -14,7 +14,7 @@ ALL = {"M_ARENA_MAX": 1, "M_MMAP_MAX": 0, "M_TRIM_THRESHOLD": 2**31 - 1}
 # away), run 40 times as `python -m sr_jax.main` starts (the package first, then the command's
 # imports); prints the buffer's pages and the median minor page faults of the last 20 runs. With
 # the settings, the first runs may still fault while the heap grows to hold a run's buffer next
-# to the last one's (freed after the result is ready), more so on a loaded machine.
+# to the last one's (probably freed only after the result is ready), more so on a loaded machine.
 _PROBE = """
 import resource, statistics
 import sr_jax.main
